@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CmdbConfig(AppConfig):
+    name = "cmdb"
+    verbose_name = "CMDB"

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+
+from servicedesk.models import Role, Team, Tenant, User
+from servicedesk.selectors import staff_users
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    """Django's login form, labelled for e-mail as the login."""
+
+    username = forms.EmailField(
+        label="E-mail",
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label="E-mail", max_length=254)
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.REQUESTER)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    slug = forms.SlugField(
+        label="Short name",
+        max_length=50,
+        required=False,
+        help_text="Used in addresses; made from the name when left empty.",
+    )
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class TeamEditForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class StaffChoiceForm(forms.Form):
+    """Pick one of the tenant's agents, leads or admins (never a foreign user)."""
+
+    user = forms.ModelChoiceField(queryset=User.objects.none(), label="Agent")
+
+    def __init__(self, *args: Any, tenant: Tenant, team: Team | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        queryset = staff_users(tenant=tenant)
+        if team is not None:
+            queryset = queryset.exclude(pk__in=team.members.values("pk"))
+        self.fields["user"].queryset = queryset
+        self.fields["user"].label_from_instance = lambda user: user.display_name
+
+
+class TeamLeadForm(forms.Form):
+    lead = forms.ModelChoiceField(queryset=User.objects.none(), required=False, label="Lead")
+
+    def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["lead"].queryset = staff_users(tenant=tenant)
+        self.fields["lead"].empty_label = "No lead"
+        self.fields["lead"].label_from_instance = lambda user: user.display_name
+
+
+class AcceptInvitationForm(forms.Form):
+    """Account details for a person invited who has no account yet."""
+
+    full_name = forms.CharField(max_length=150, label="Your name")
+    password1 = forms.CharField(
+        label="Password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args: Any, email: str, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        first, second = data.get("password1"), data.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", "The two passwords differ.")
+        elif first:
+            candidate = User(email=self.email, full_name=data.get("full_name", ""))
+            try:
+                password_validation.validate_password(first, candidate)
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return data

@@ -1,0 +1,233 @@
+"""Tenancy core and accounts: users, tenants, memberships, teams, invitations."""
+
+from __future__ import annotations
+
+import secrets
+import zoneinfo
+from typing import Any, ClassVar
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from servicedesk.tenancy import TenantOwned
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError("%(value)s is not a known time zone.", params={"value": value})
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("An e-mail address is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra)
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        # E-mail is the login and is compared case-insensitively.
+        return self.get(email__iexact=username)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person. E-mail is the login; tenants are reached through memberships.
+
+    ``is_staff`` marks a platform operator (Django admin), not a tenant role.
+    """
+
+    email = models.EmailField("e-mail address", unique=True)
+    full_name = models.CharField(max_length=150, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = self.__class__.objects.normalize_email(self.email).lower()
+
+
+class Tenant(models.Model):
+    """An organisation with its own portal, desk and data."""
+
+    slug = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=200)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering: ClassVar = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    """Roles in rising order of power; each includes the ones before it."""
+
+    REQUESTER = "requester", "Requester"
+    AGENT = "agent", "Agent"
+    LEAD = "lead", "Lead"
+    ADMIN = "admin", "Admin"
+
+    @classmethod
+    def rank(cls, role: str) -> int:
+        return list(cls.values).index(role)
+
+
+class Membership(TenantOwned):
+    """A user's place in one tenant, with a role. Deactivated members keep
+    their history but can no longer enter the tenant."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.REQUESTER)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["tenant", "user"], name="membership_tenant_user_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="membership_role_valid"
+            ),
+        ]
+        indexes: ClassVar = [models.Index(fields=["tenant", "role"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.tenant_id} as {self.role}"
+
+    def has_role(self, minimum: str) -> bool:
+        return self.is_active and Role.rank(self.role) >= Role.rank(minimum)
+
+    @property
+    def is_agent(self) -> bool:
+        return self.has_role(Role.AGENT)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.has_role(Role.ADMIN)
+
+
+class Team(TenantOwned):
+    """A group of agents that owns a queue of work."""
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=50)
+    description = models.TextField(blank=True)
+    members = models.ManyToManyField(User, related_name="teams", blank=True)
+    lead = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="teams_led"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering: ClassVar = ["name"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["tenant", "slug"], name="team_tenant_slug_unique"),
+            models.UniqueConstraint(fields=["tenant", "name"], name="team_tenant_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def new_invitation_nonce() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class Invitation(TenantOwned):
+    """An e-mailed offer to join a tenant with a role.
+
+    The link carries a signed, timestamped token naming this row; the row
+    records acceptance and revocation, so a link works once and not after it
+    was revoked or expired.
+    """
+
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.REQUESTER)
+    # Part of the signed token, so a token names exactly one row for good.
+    nonce = models.CharField(max_length=32, default=new_invitation_nonce, editable=False)
+    invited_by = models.ForeignKey(
+        User, null=True, on_delete=models.SET_NULL, related_name="invitations_sent"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at"]
+        indexes: ClassVar = [models.Index(fields=["tenant", "email"])]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.email} to {self.tenant_id}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None
+
+    def expires_at(self) -> Any:
+        from django.conf import settings
+
+        return self.created_at + settings.INVITATION_MAX_AGE
+
+    def is_expired(self, now: Any = None) -> bool:
+        return (now or timezone.now()) >= self.expires_at()
+
+
+class AuditEvent(TenantOwned):
+    """Append-only record of an administrative change in a tenant
+    (members, roles, teams, invitations). Nothing edits or deletes these."""
+
+    actor = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=64)
+    target = models.CharField(max_length=255, help_text="What was acted on, as shown to admins.")
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes: ClassVar = [models.Index(fields=["tenant", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target}"

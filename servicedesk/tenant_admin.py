@@ -1,0 +1,268 @@
+"""The tenant admin area (``/t/<slug>/admin/``): members, invitations, teams.
+
+Not Django's admin: that one is for platform operators. Every view reads
+through ``request.tenant`` and writes through ``servicedesk.services``.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from servicedesk import selectors, services
+from servicedesk.access import tenant_area
+from servicedesk.forms import (
+    InvitationForm,
+    RoleForm,
+    StaffChoiceForm,
+    TeamEditForm,
+    TeamForm,
+    TeamLeadForm,
+)
+from servicedesk.models import Team
+
+
+def _posted(request: HttpRequest) -> QueryDict | None:
+    """Form data to bind, or None. An empty POST still binds (and fails validation)."""
+    return request.POST if request.method == "POST" else None
+
+
+def _apply_errors(form: Form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form, by field where it names one."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def _flash_error(request: HttpRequest, error: ValidationError) -> None:
+    for message in error.messages:
+        messages.error(request, message)
+
+
+@require_GET
+@tenant_area("admin")
+def overview(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+    tenant = request.tenant
+    return render(
+        request,
+        "servicedesk/admin/overview.html",
+        {
+            "counts": selectors.member_counts(tenant=tenant),
+            "teams": selectors.team_list(tenant=tenant),
+            "invitations": selectors.pending_invitations(tenant=tenant),
+            "events": selectors.recent_audit_events(tenant=tenant),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_area("admin")
+def members(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+    tenant = request.tenant
+    form = InvitationForm(_posted(request))
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                invitation = services.invitation_create(
+                    tenant=tenant,
+                    actor=request.user,
+                    email=form.cleaned_data["email"],
+                    role=form.cleaned_data["role"],
+                    build_accept_url=lambda token: request.build_absolute_uri(
+                        reverse("invitation_accept", args=[token])
+                    ),
+                )
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, f"Invitation sent to {invitation.email}.")
+                return redirect("tenant_admin:members", tenant_slug=tenant_slug)
+        status = 400
+    return render(
+        request,
+        "servicedesk/admin/members.html",
+        {
+            "members": selectors.member_list(tenant=tenant),
+            "invitations": selectors.pending_invitations(tenant=tenant),
+            "form": form,
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_area("admin")
+def member_detail(request: HttpRequest, tenant_slug: str, membership_id: int) -> HttpResponse:
+    membership = selectors.get_membership(tenant=request.tenant, membership_id=membership_id)
+    form = RoleForm(_posted(request), initial={"role": membership.role})
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.membership_change_role(
+                    actor=request.user, membership=membership, role=form.cleaned_data["role"]
+                )
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(
+                    request, f"{membership.user.email} is now {form.cleaned_data['role']}."
+                )
+                return redirect(
+                    "tenant_admin:member", tenant_slug=tenant_slug, membership_id=membership.pk
+                )
+        status = 400
+    return render(
+        request,
+        "servicedesk/admin/member_detail.html",
+        {
+            "member": membership,
+            "form": form,
+            "member_teams": selectors.teams_of_user(tenant=request.tenant, user=membership.user),
+        },
+        status=status,
+    )
+
+
+@require_POST
+@tenant_area("admin")
+def member_set_active(request: HttpRequest, tenant_slug: str, membership_id: int) -> HttpResponse:
+    membership = selectors.get_membership(tenant=request.tenant, membership_id=membership_id)
+    activate = request.POST.get("active") == "1"
+    try:
+        if activate:
+            services.membership_reactivate(actor=request.user, membership=membership)
+            messages.success(request, f"{membership.user.email} can enter again.")
+        else:
+            services.membership_deactivate(actor=request.user, membership=membership)
+            messages.success(request, f"{membership.user.email} was deactivated.")
+    except ValidationError as exc:
+        _flash_error(request, exc)
+    return redirect("tenant_admin:member", tenant_slug=tenant_slug, membership_id=membership.pk)
+
+
+@require_POST
+@tenant_area("admin")
+def invitation_revoke(request: HttpRequest, tenant_slug: str, invitation_id: int) -> HttpResponse:
+    invitation = selectors.get_invitation(tenant=request.tenant, invitation_id=invitation_id)
+    try:
+        services.invitation_revoke(actor=request.user, invitation=invitation)
+    except ValidationError as exc:
+        _flash_error(request, exc)
+    else:
+        messages.success(request, f"Invitation of {invitation.email} withdrawn.")
+    return redirect("tenant_admin:members", tenant_slug=tenant_slug)
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_area("admin")
+def teams(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+    form = TeamForm(_posted(request))
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                team = services.team_create(
+                    tenant=request.tenant, actor=request.user, **form.cleaned_data
+                )
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, f"Team {team.name} created.")
+                return redirect("tenant_admin:team", tenant_slug=tenant_slug, team_slug=team.slug)
+        status = 400
+    return render(
+        request,
+        "servicedesk/admin/teams.html",
+        {"teams": selectors.team_list(tenant=request.tenant), "form": form},
+        status=status,
+    )
+
+
+def _team_page(
+    request: HttpRequest, team: Team, *, edit_form: Form | None = None, status: int = 200
+) -> HttpResponse:
+    tenant = request.tenant
+    context = {
+        "team": team,
+        "edit_form": edit_form
+        or TeamEditForm(initial={"name": team.name, "description": team.description}),
+        "add_form": StaffChoiceForm(tenant=tenant, team=team),
+        "lead_form": TeamLeadForm(tenant=tenant, initial={"lead": team.lead_id}),
+    }
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(
+            request, "servicedesk/admin/_partials/team_members.html", context, status=status
+        )
+    return render(request, "servicedesk/admin/team_detail.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_area("admin")
+def team_detail(request: HttpRequest, tenant_slug: str, team_slug: str) -> HttpResponse:
+    team = selectors.get_team(tenant=request.tenant, slug=team_slug)
+    if request.method == "POST":
+        form = TeamEditForm(request.POST)
+        if form.is_valid():
+            try:
+                services.team_update(actor=request.user, team=team, **form.cleaned_data)
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, "Team saved.")
+                return redirect("tenant_admin:team", tenant_slug=tenant_slug, team_slug=team.slug)
+        return _team_page(request, team, edit_form=form, status=400)
+    return _team_page(request, team)
+
+
+@require_POST
+@tenant_area("admin")
+def team_members(request: HttpRequest, tenant_slug: str, team_slug: str) -> HttpResponse:
+    """Add (``action=add``) or remove (``action=remove``) a member, or set the lead.
+
+    Answers with the members fragment for HTMX, else redirects to the team.
+    """
+    tenant = request.tenant
+    team = selectors.get_team(tenant=tenant, slug=team_slug)
+    action = request.POST.get("action")
+    errors: list[str] = []
+    form: Form
+    if action == "add":
+        form = StaffChoiceForm(request.POST, tenant=tenant, team=team)
+        apply = lambda data: services.team_add_member(  # noqa: E731
+            actor=request.user, team=team, user=data["user"]
+        )
+    elif action == "remove":
+        form = StaffChoiceForm(request.POST, tenant=tenant)
+        apply = lambda data: services.team_remove_member(  # noqa: E731
+            actor=request.user, team=team, user=data["user"]
+        )
+    elif action == "lead":
+        form = TeamLeadForm(request.POST, tenant=tenant)
+        apply = lambda data: services.team_set_lead(  # noqa: E731
+            actor=request.user, team=team, user=data["lead"]
+        )
+    else:
+        errors.append("Choose whether to add, remove or set the lead.")
+    if not errors:
+        if form.is_valid():
+            try:
+                apply(form.cleaned_data)
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+        else:
+            errors.extend(error for field_errors in form.errors.values() for error in field_errors)
+    for error in errors:
+        messages.error(request, error)
+    if request.htmx:  # type: ignore[attr-defined]
+        team = selectors.get_team(tenant=tenant, slug=team_slug)
+        return _team_page(request, team, status=400 if errors else 200)
+    return redirect("tenant_admin:team", tenant_slug=tenant_slug, team_slug=team.slug)

@@ -1,0 +1,83 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from servicedesk import api, health, tenant_admin, views
+from servicedesk.forms import EmailAuthenticationForm
+
+accounts_patterns = [
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            authentication_form=EmailAuthenticationForm, redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "password/change/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password/reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+]
+
+tenant_admin_patterns = (
+    [
+        path("", tenant_admin.overview, name="overview"),
+        path("members/", tenant_admin.members, name="members"),
+        path("members/<int:membership_id>/", tenant_admin.member_detail, name="member"),
+        path(
+            "members/<int:membership_id>/active/",
+            tenant_admin.member_set_active,
+            name="member_set_active",
+        ),
+        path(
+            "invitations/<int:invitation_id>/revoke/",
+            tenant_admin.invitation_revoke,
+            name="invitation_revoke",
+        ),
+        path("teams/", tenant_admin.teams, name="teams"),
+        path("teams/<slug:team_slug>/", tenant_admin.team_detail, name="team"),
+        path("teams/<slug:team_slug>/members/", tenant_admin.team_members, name="team_members"),
+    ],
+    "tenant_admin",
+)
+
+tenant_patterns = [
+    path("", views.tenant_home, name="tenant_home"),
+    path("portal/", views.portal_home, name="portal"),
+    path("desk/", views.desk_home, name="desk"),
+    path("admin/", include(tenant_admin_patterns)),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("accounts/", include(accounts_patterns)),
+    path("tenants/", views.tenant_switcher, name="tenant_switcher"),
+    path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("t/<slug:tenant_slug>/", include(tenant_patterns)),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path("api/v1/me/", api.MeView.as_view(), name="api_me"),
+]

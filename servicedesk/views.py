@@ -1,0 +1,132 @@
+"""Accounts, the tenant switcher, invitations and the three area home pages."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from servicedesk import selectors, services
+from servicedesk.access import tenant_area
+from servicedesk.forms import AcceptInvitationForm
+from servicedesk.models import Role, User
+
+
+def _area_for(membership: object) -> str:
+    if getattr(membership, "is_admin", False) or getattr(membership, "is_agent", False):
+        return "desk"
+    return "portal"
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Send a signed-in person to the tenant they used last (or their first one)."""
+    memberships = list(selectors.memberships_for_user(request.user))
+    if not memberships:
+        return render(request, "servicedesk/no_tenant.html")
+    last = request.session.get("last_tenant")
+    chosen = next((m for m in memberships if m.tenant.slug == last), memberships[0])
+    return redirect(_area_for(chosen), tenant_slug=chosen.tenant.slug)
+
+
+@login_required
+def tenant_switcher(request: HttpRequest) -> HttpResponse:
+    return render(request, "servicedesk/tenant_switcher.html")
+
+
+@tenant_area("portal")
+def tenant_home(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+    return redirect(_area_for(request.membership), tenant_slug=tenant_slug)
+
+
+@tenant_area("portal")
+def portal_home(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+    tenant = request.tenant
+    return render(
+        request,
+        "servicedesk/portal_home.html",
+        {
+            "teams": selectors.team_list(tenant=tenant),
+            "my_teams": selectors.teams_of_user(tenant=tenant, user=request.user),
+        },
+    )
+
+
+@tenant_area("desk")
+def desk_home(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+    tenant = request.tenant
+    teams = list(selectors.teams_with_members(tenant=tenant))
+    mine = [team for team in teams if any(m.pk == request.user.pk for m in team.members.all())]
+    in_a_team = {member.pk for team in teams for member in team.members.all()}
+    unteamed = [u for u in selectors.staff_users(tenant=tenant) if u.pk not in in_a_team]
+    return render(
+        request,
+        "servicedesk/desk_home.html",
+        {"teams": teams, "my_teams": mine, "unteamed": unteamed},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """The link from an invitation e-mail.
+
+    Signed-in as the invited address: one click joins. No account for the
+    address: a form creates it. An account exists but another one is signed
+    in (or none): sign in as the invited address first.
+    """
+    try:
+        invitation = services.invitation_from_token(token)
+    except services.InvitationInvalid as exc:
+        return render(
+            request, "servicedesk/invitation_invalid.html", {"reason": exc.reason}, status=410
+        )
+
+    user = request.user
+    has_account = User.objects.filter(email__iexact=invitation.email).exists()
+    form = None
+    if request.method == "POST":
+        try:
+            if user.is_authenticated and user.email.lower() == invitation.email.lower():
+                membership = services.invitation_accept(invitation=invitation, user=user)
+            elif not user.is_authenticated and not has_account:
+                form = AcceptInvitationForm(request.POST, email=invitation.email)
+                if not form.is_valid():
+                    return render(
+                        request,
+                        "servicedesk/invitation_accept.html",
+                        {"invitation": invitation, "form": form, "has_account": False},
+                        status=400,
+                    )
+                membership = services.invitation_accept_new_user(
+                    invitation=invitation,
+                    account=services.NewAccount(
+                        full_name=form.cleaned_data["full_name"],
+                        password=form.cleaned_data["password1"],
+                    ),
+                )
+                login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+            else:
+                messages.error(request, f"Sign in as {invitation.email} to accept this invitation.")
+                return redirect(request.path)
+        except services.InvitationInvalid as exc:
+            return render(
+                request, "servicedesk/invitation_invalid.html", {"reason": exc.reason}, status=410
+            )
+        messages.success(request, f"Welcome to {invitation.tenant.name}.")
+        return redirect(_area_for(membership), tenant_slug=invitation.tenant.slug)
+
+    if not user.is_authenticated and not has_account:
+        form = AcceptInvitationForm(email=invitation.email)
+    return render(
+        request,
+        "servicedesk/invitation_accept.html",
+        {
+            "invitation": invitation,
+            "form": form,
+            "has_account": has_account,
+            "role_label": Role(invitation.role).label,
+        },
+    )
