@@ -3,17 +3,16 @@
 # See docker-compose.yml and the "Production" section of README.md.
 FROM python:3.11-slim
 
+# PYTHONPATH: settings.py finds templates/ and static/ next to the servicedesk
+# package (BASE_DIR), so the processes import the code from /app, not the copy
+# pip puts into site-packages. WEB_CONCURRENCY: gunicorn's number of workers.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    # settings.py finds templates/ and static/ next to the servicedesk package
-    # (BASE_DIR), so the processes import the code from this directory, not the
-    # copy pip puts into site-packages.
     PYTHONPATH=/app \
     VAR_DIR=/app/var \
     STATIC_ROOT=/app/staticfiles \
-    # gunicorn's default number of workers; override per deployment.
     WEB_CONCURRENCY=3
 
 WORKDIR /app
@@ -29,11 +28,12 @@ COPY pyproject.toml README.md ./
 RUN pip install . && pip uninstall --yes servicedesk
 
 COPY . .
-RUN pip install --no-deps .
+RUN pip install --no-deps . && rm -rf build *.egg-info
 
-# Static files are collected at build time. Settings refuse DEBUG=0 without a
-# SECRET_KEY, so a throwaway one is given here; it is not baked into the image
-# (only this RUN sees it). ALLOWED_HOSTS plays no part in collectstatic.
+# Static files are collected at build time, with DEBUG=0 so that whitenoise's
+# compressed, hashed storage is used. Settings refuse DEBUG=0 without a
+# SECRET_KEY, so this step gets a throwaway one; it is not set in the image.
+# ALLOWED_HOSTS plays no part in collectstatic.
 RUN DEBUG=0 SECRET_KEY=collectstatic-at-build-time-only \
         python manage.py collectstatic --noinput \
     && mkdir -p /app/var/media \

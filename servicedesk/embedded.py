@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 
 from celery.beat import EmbeddedService
 
@@ -22,12 +23,25 @@ _lock = threading.Lock()
 _service: EmbeddedService | None = None
 
 
+def embedded_beat_service() -> Any:
+    """Celery's threaded beat service on the database schedule.
+
+    The scheduler class is passed explicitly: unlike the ``celery beat``
+    command, the service itself does not read ``beat_scheduler`` and would fall
+    back to a shelve file.
+    """
+    # A worker imports every app's tasks.py at start-up; here nothing else
+    # would, and beat would then publish to the in-memory broker, unheard.
+    app.loader.import_default_modules()
+    return EmbeddedService(app, thread=True, scheduler_cls=app.conf.beat_scheduler)
+
+
 def start_embedded_beat() -> None:
     """Start the in-process beat thread once per process."""
     global _service
     with _lock:
         if _service is not None:
             return
-        _service = EmbeddedService(app, thread=True, schedule_filename=None)
+        _service = embedded_beat_service()
         _service.start()
         logger.info("embedded beat started: periodic tasks run in this process")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pytest
 from django.test import Client
 
-from servicedesk.models import Membership, Role, Team, Tenant, User
+from servicedesk.models import Invitation, Membership, Role, Team, Tenant, User
 from tests.servicedesk.factories import (
     PASSWORD,
     MembershipFactory,
@@ -25,11 +25,12 @@ ROLES = [Role.REQUESTER, Role.AGENT, Role.LEAD, Role.ADMIN]
 
 @dataclass
 class World:
-    """One tenant with a member of every role and a team."""
+    """One tenant with a member of every role, a team and a pending invitation."""
 
     tenant: Tenant
     members: dict[str, Membership]
     team: Team
+    invitation: Invitation
 
     def user(self, role: str) -> User:
         return self.members[role].user
@@ -47,7 +48,10 @@ def build_world(slug: str) -> World:
     team.members.add(members[Role.AGENT].user, members[Role.LEAD].user)
     team.lead = members[Role.LEAD].user
     team.save()
-    return World(tenant=tenant, members=members, team=team)
+    invitation = Invitation.objects.create(
+        tenant=tenant, email=f"invitee@{slug}.test", role=Role.AGENT
+    )
+    return World(tenant=tenant, members=members, team=team, invitation=invitation)
 
 
 @pytest.fixture

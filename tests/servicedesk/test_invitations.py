@@ -199,7 +199,7 @@ def test_bad_invitation_input_is_a_form_error(world, admin_client, data, field):
     response = admin_client.post(reverse("tenant_admin:members", args=[world.tenant.slug]), data)
     assert response.status_code == 400
     assert field in response.content
-    assert not Invitation.objects.for_tenant(world.tenant).exists()
+    assert Invitation.objects.for_tenant(world.tenant).get() == world.invitation
 
 
 def test_accept_is_single_use_at_service_level(world):
@@ -219,5 +219,5 @@ def test_purge_drops_only_long_expired_unaccepted(world):
     fresh = Invitation.objects.create(tenant=world.tenant, email="fresh@example.org")
     assert services.invitations_purge_stale() == 1
     remaining = set(Invitation.objects.for_tenant(world.tenant).values_list("pk", flat=True))
-    assert remaining == {fresh.pk}
+    assert remaining == {fresh.pk, world.invitation.pk}
     assert old.pk not in remaining
