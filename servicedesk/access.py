@@ -15,8 +15,25 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django_htmx.middleware import HtmxDetails
 
-from servicedesk.models import Role
+from servicedesk.models import Membership, Role, Tenant, User
+
+
+class AuthedRequest(HttpRequest):
+    """A request of a signed-in user (after ``login_required``)."""
+
+    user: User
+    htmx: HtmxDetails
+
+
+class TenantRequest(AuthedRequest):
+    """A request that passed ``tenant_area``: tenant and membership are set."""
+
+    tenant: Tenant
+    membership: Membership
+    area: str
+
 
 AREA_ROLES = {
     "portal": Role.REQUESTER,
@@ -44,7 +61,7 @@ def tenant_area(area: str) -> Callable[[Callable[..., HttpResponse]], Callable[.
                     {"area": area, "required_role": Role(minimum).label},
                     status=403,
                 )
-            request.area = area  # type: ignore[attr-defined]
+            request.area = area  # type: ignore[attr-defined]  # narrowed to TenantRequest
             return view(request, *args, **kwargs)
 
         wrapper.tenant_area = area  # type: ignore[attr-defined]

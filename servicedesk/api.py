@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from servicedesk.models import User
 from servicedesk.selectors import memberships_for_user
 
 
@@ -33,7 +36,7 @@ class MeView(APIView):
 
     @extend_schema(responses=MeSerializer, operation_id="me_retrieve", tags=["accounts"])
     def get(self, request: Request) -> Response:
-        user = request.user
+        user = cast(User, request.user)  # IsAuthenticated ran first
         data = {
             "email": user.email,
             "full_name": user.full_name,

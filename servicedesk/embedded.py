@@ -20,7 +20,7 @@ from servicedesk.celery import app
 logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
-_service: EmbeddedService | None = None
+_service: Any = None
 
 
 def embedded_beat_service() -> Any:

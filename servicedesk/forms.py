@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import password_validation
@@ -10,6 +10,13 @@ from servicedesk.models import Role, Team, Tenant, User
 from servicedesk.selectors import staff_users
 
 
+class PersonChoiceField(forms.ModelChoiceField):
+    """Choose a person, shown by name; the queryset is set per tenant."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.display_name)
+
+
 class EmailAuthenticationForm(AuthenticationForm):
     """Django's login form, labelled for e-mail as the login."""
 
@@ -17,6 +24,14 @@ class EmailAuthenticationForm(AuthenticationForm):
         label="E-mail",
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.error_messages = {
+            **self.error_messages,
+            "invalid_login": "That e-mail and password do not match an account. "
+            "Passwords are case-sensitive.",
+        }
 
 
 class InvitationForm(forms.Form):
@@ -47,25 +62,24 @@ class TeamEditForm(forms.Form):
 class StaffChoiceForm(forms.Form):
     """Pick one of the tenant's agents, leads or admins (never a foreign user)."""
 
-    user = forms.ModelChoiceField(queryset=User.objects.none(), label="Agent")
+    user = PersonChoiceField(queryset=User.objects.none(), label="Add agent")
 
     def __init__(self, *args: Any, tenant: Tenant, team: Team | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         queryset = staff_users(tenant=tenant)
         if team is not None:
             queryset = queryset.exclude(pk__in=team.members.values("pk"))
-        self.fields["user"].queryset = queryset
-        self.fields["user"].label_from_instance = lambda user: user.display_name
+        cast(PersonChoiceField, self.fields["user"]).queryset = queryset
 
 
 class TeamLeadForm(forms.Form):
-    lead = forms.ModelChoiceField(queryset=User.objects.none(), required=False, label="Lead")
+    lead = PersonChoiceField(
+        queryset=User.objects.none(), required=False, label="Lead", empty_label="No lead"
+    )
 
     def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["lead"].queryset = staff_users(tenant=tenant)
-        self.fields["lead"].empty_label = "No lead"
-        self.fields["lead"].label_from_instance = lambda user: user.display_name
+        cast(PersonChoiceField, self.fields["lead"]).queryset = staff_users(tenant=tenant)
 
 
 class AcceptInvitationForm(forms.Form):

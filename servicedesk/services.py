@@ -55,7 +55,7 @@ def invitation_from_token(token: str) -> Invitation:
     A token is refused when its signature is wrong, when it is older than
     ``INVITATION_MAX_AGE``, or when its invitation was accepted or revoked.
     """
-    max_age = settings.INVITATION_MAX_AGE.total_seconds()
+    max_age = settings.INVITATION_MAX_AGE
     try:
         payload = signing.loads(token, salt=INVITATION_SALT, max_age=max_age)
     except signing.SignatureExpired as exc:
@@ -361,7 +361,7 @@ def team_update(*, actor: User, team: Team, name: str, description: str) -> Team
     )
     if clash:
         raise ValidationError({"name": f"A team named “{name}” exists already."})
-    changes = {}
+    changes: dict[str, Any] = {}
     if team.name != name:
         changes["name"] = [team.name, name]
     if team.description != description:

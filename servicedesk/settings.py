@@ -138,7 +138,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "servicedesk.sqlite3",
+            "NAME": str(VAR_DIR / "servicedesk.sqlite3"),
             # Several threads (runserver, the embedded beat) share the file.
             "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
         }

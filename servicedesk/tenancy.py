@@ -67,12 +67,12 @@ class TenantQuerySet(models.QuerySet):
 
     def unscoped(self) -> Self:
         """Opt out of the tenant guard. Grep for this name in review."""
-        clone = self._chain()
+        clone = self._chain()  # type: ignore[attr-defined]
         clone._tenant_scope_checked = True
         return clone
 
     def _clone(self) -> Self:
-        clone = super()._clone()
+        clone = super()._clone()  # type: ignore[misc]
         clone._tenant_scope_checked = self._tenant_scope_checked
         return clone
 

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from servicedesk import selectors, services
-from servicedesk.access import tenant_area
+from servicedesk.access import TenantRequest, tenant_area
 from servicedesk.forms import (
     InvitationForm,
     RoleForm,
@@ -48,7 +48,7 @@ def _flash_error(request: HttpRequest, error: ValidationError) -> None:
 
 @require_GET
 @tenant_area("admin")
-def overview(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def overview(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     tenant = request.tenant
     return render(
         request,
@@ -64,7 +64,7 @@ def overview(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @tenant_area("admin")
-def members(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def members(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     tenant = request.tenant
     form = InvitationForm(_posted(request))
     status = 200
@@ -100,7 +100,7 @@ def members(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @tenant_area("admin")
-def member_detail(request: HttpRequest, tenant_slug: str, membership_id: int) -> HttpResponse:
+def member_detail(request: TenantRequest, tenant_slug: str, membership_id: int) -> HttpResponse:
     membership = selectors.get_membership(tenant=request.tenant, membership_id=membership_id)
     form = RoleForm(_posted(request), initial={"role": membership.role})
     status = 200
@@ -134,7 +134,7 @@ def member_detail(request: HttpRequest, tenant_slug: str, membership_id: int) ->
 
 @require_POST
 @tenant_area("admin")
-def member_set_active(request: HttpRequest, tenant_slug: str, membership_id: int) -> HttpResponse:
+def member_set_active(request: TenantRequest, tenant_slug: str, membership_id: int) -> HttpResponse:
     membership = selectors.get_membership(tenant=request.tenant, membership_id=membership_id)
     activate = request.POST.get("active") == "1"
     try:
@@ -151,7 +151,7 @@ def member_set_active(request: HttpRequest, tenant_slug: str, membership_id: int
 
 @require_POST
 @tenant_area("admin")
-def invitation_revoke(request: HttpRequest, tenant_slug: str, invitation_id: int) -> HttpResponse:
+def invitation_revoke(request: TenantRequest, tenant_slug: str, invitation_id: int) -> HttpResponse:
     invitation = selectors.get_invitation(tenant=request.tenant, invitation_id=invitation_id)
     try:
         services.invitation_revoke(actor=request.user, invitation=invitation)
@@ -164,7 +164,7 @@ def invitation_revoke(request: HttpRequest, tenant_slug: str, invitation_id: int
 
 @require_http_methods(["GET", "POST"])
 @tenant_area("admin")
-def teams(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def teams(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     form = TeamForm(_posted(request))
     status = 200
     if request.method == "POST":
@@ -188,7 +188,7 @@ def teams(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 
 def _team_page(
-    request: HttpRequest, team: Team, *, edit_form: Form | None = None, status: int = 200
+    request: TenantRequest, team: Team, *, edit_form: Form | None = None, status: int = 200
 ) -> HttpResponse:
     tenant = request.tenant
     context = {
@@ -198,7 +198,7 @@ def _team_page(
         "add_form": StaffChoiceForm(tenant=tenant, team=team),
         "lead_form": TeamLeadForm(tenant=tenant, initial={"lead": team.lead_id}),
     }
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         return render(
             request, "servicedesk/admin/_partials/team_members.html", context, status=status
         )
@@ -207,7 +207,7 @@ def _team_page(
 
 @require_http_methods(["GET", "POST"])
 @tenant_area("admin")
-def team_detail(request: HttpRequest, tenant_slug: str, team_slug: str) -> HttpResponse:
+def team_detail(request: TenantRequest, tenant_slug: str, team_slug: str) -> HttpResponse:
     team = selectors.get_team(tenant=request.tenant, slug=team_slug)
     if request.method == "POST":
         form = TeamEditForm(request.POST)
@@ -225,7 +225,7 @@ def team_detail(request: HttpRequest, tenant_slug: str, team_slug: str) -> HttpR
 
 @require_POST
 @tenant_area("admin")
-def team_members(request: HttpRequest, tenant_slug: str, team_slug: str) -> HttpResponse:
+def team_members(request: TenantRequest, tenant_slug: str, team_slug: str) -> HttpResponse:
     """Add (``action=add``) or remove (``action=remove``) a member, or set the lead.
 
     Answers with the members fragment for HTMX, else redirects to the team.
@@ -259,10 +259,10 @@ def team_members(request: HttpRequest, tenant_slug: str, team_slug: str) -> Http
             except ValidationError as exc:
                 errors.extend(exc.messages)
         else:
-            errors.extend(error for field_errors in form.errors.values() for error in field_errors)
+            errors.extend(str(e) for field_errors in form.errors.values() for e in field_errors)
     for error in errors:
         messages.error(request, error)
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         team = selectors.get_team(tenant=tenant, slug=team_slug)
         return _team_page(request, team, status=400 if errors else 200)
     return redirect("tenant_admin:team", tenant_slug=tenant_slug, team_slug=team.slug)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from servicedesk import api, health, tenant_admin, views
@@ -39,7 +39,7 @@ accounts_patterns = [
     ),
 ]
 
-tenant_admin_patterns = (
+tenant_admin_patterns: tuple[list[URLPattern], str] = (
     [
         path("", tenant_admin.overview, name="overview"),
         path("members/", tenant_admin.members, name="members"),
@@ -61,7 +61,7 @@ tenant_admin_patterns = (
     "tenant_admin",
 )
 
-tenant_patterns = [
+tenant_patterns: list[URLPattern | URLResolver] = [
     path("", views.tenant_home, name="tenant_home"),
     path("portal/", views.portal_home, name="portal"),
     path("desk/", views.desk_home, name="desk"),

@@ -10,19 +10,18 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from servicedesk import selectors, services
-from servicedesk.access import tenant_area
+from servicedesk.access import AuthedRequest, TenantRequest, tenant_area
 from servicedesk.forms import AcceptInvitationForm
-from servicedesk.models import Role, User
+from servicedesk.models import Membership, Role, User
 
 
-def _area_for(membership: object) -> str:
-    if getattr(membership, "is_admin", False) or getattr(membership, "is_agent", False):
-        return "desk"
-    return "portal"
+def _area_for(membership: Membership) -> str:
+    """Where a member starts: agents and up at the desk, requesters in the portal."""
+    return "desk" if membership.is_agent else "portal"
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedRequest) -> HttpResponse:
     """Send a signed-in person to the tenant they used last (or their first one)."""
     memberships = list(selectors.memberships_for_user(request.user))
     if not memberships:
@@ -33,17 +32,17 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def tenant_switcher(request: HttpRequest) -> HttpResponse:
+def tenant_switcher(request: AuthedRequest) -> HttpResponse:
     return render(request, "servicedesk/tenant_switcher.html")
 
 
 @tenant_area("portal")
-def tenant_home(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def tenant_home(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     return redirect(_area_for(request.membership), tenant_slug=tenant_slug)
 
 
 @tenant_area("portal")
-def portal_home(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def portal_home(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     tenant = request.tenant
     return render(
         request,
@@ -56,7 +55,7 @@ def portal_home(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 
 @tenant_area("desk")
-def desk_home(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def desk_home(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     tenant = request.tenant
     teams = list(selectors.teams_with_members(tenant=tenant))
     mine = [team for team in teams if any(m.pk == request.user.pk for m in team.members.all())]
