@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from celery import Celery
@@ -17,8 +15,7 @@ from django_celery_beat.schedulers import DatabaseScheduler
 
 from servicedesk.celery import app
 from servicedesk.models import Invitation
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.processes import ROOT, child_env
 
 
 def test_safe_defaults():
@@ -77,12 +74,6 @@ def test_embedded_beat_runs_due_tasks_in_process(world):
         service.join(timeout=10)
 
 
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env.update(extra)
-    return env
-
-
 def test_redis_url_switches_celery_to_the_broker():
     code = (
         "from servicedesk.celery import app; c = app.conf; "
@@ -91,7 +82,7 @@ def test_redis_url_switches_celery_to_the_broker():
     out = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
-        env=_env(REDIS_URL="redis://127.0.0.1:6379/3"),
+        env=child_env(REDIS_URL="redis://127.0.0.1:6379/3"),
         capture_output=True,
         text=True,
         timeout=60,
@@ -123,7 +114,7 @@ def test_task_round_trip_through_redis_and_a_real_worker(settings):
             "WARNING",
         ],
         cwd=ROOT,
-        env=_env(REDIS_URL=url),
+        env=child_env(REDIS_URL=url),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -8,7 +8,6 @@ desk. Nothing here touches PostgreSQL or Redis.
 from __future__ import annotations
 
 import http.cookiejar
-import os
 import re
 import socket
 import subprocess
@@ -16,11 +15,10 @@ import sys
 import time
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.processes import ROOT, child_env, manage
 
 
 def free_port() -> int:
@@ -31,31 +29,15 @@ def free_port() -> int:
 
 @pytest.fixture
 def embedded_env(tmp_path):
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "DEBUG", "SECRET_KEY"}
-    }
-    env["VAR_DIR"] = str(tmp_path / "var")
-    return env
-
-
-def manage(env, *args, timeout=300):
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=True,
+    return child_env(
+        drop={"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY"}, VAR_DIR=str(tmp_path / "var")
     )
 
 
 def test_embedded_default_serves_the_seeded_desk(embedded_env, tmp_path):
-    manage(embedded_env, "migrate", "--noinput")
-    first = manage(embedded_env, "seed_demo").stdout
-    second = manage(embedded_env, "seed_demo").stdout
+    manage("migrate", "--noinput", env=embedded_env)
+    first = manage("seed_demo", env=embedded_env).stdout
+    second = manage("seed_demo", env=embedded_env).stdout
     assert "demo-password" in first
     assert first == second
     assert (tmp_path / "var" / "servicedesk.sqlite3").exists()
