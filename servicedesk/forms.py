@@ -39,6 +39,17 @@ class InvitationForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices, initial=Role.REQUESTER)
 
 
+class MemberFilterForm(forms.Form):
+    """The filters above the member list (GET); every field is optional."""
+
+    q = forms.CharField(label="Name or e-mail", max_length=100, required=False)
+    role = forms.ChoiceField(choices=[("", "Any role"), *Role.choices], required=False)
+    status = forms.ChoiceField(
+        choices=[("", "Any status"), ("active", "Active"), ("inactive", "Deactivated")],
+        required=False,
+    )
+
+
 class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
 

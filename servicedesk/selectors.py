@@ -25,17 +25,31 @@ def memberships_for_user(user: User) -> QuerySet[Membership]:
     )
 
 
-def member_list(*, tenant: Tenant) -> QuerySet[Membership]:
-    """Members of the tenant with their user and the tenant's teams they are in."""
+def member_list(
+    *, tenant: Tenant, search: str = "", role: str = "", status: str = ""
+) -> QuerySet[Membership]:
+    """Members of the tenant with their user and the tenant's teams they are in.
+
+    ``search`` matches e-mail or name (case-insensitive substring), ``role``
+    one role, ``status`` ``active`` or ``inactive``; empty means any.
+    """
+    members = Membership.objects.for_tenant(tenant)
+    if search:
+        members = members.filter(
+            Q(user__email__icontains=search) | Q(user__full_name__icontains=search)
+        )
+    if role:
+        members = members.filter(role=role)
+    if status:
+        members = members.filter(is_active=status == "active")
     return (
-        Membership.objects.for_tenant(tenant)
-        .select_related("user")
+        members.select_related("user")
         .prefetch_related(
             Prefetch(
                 "user__teams", queryset=Team.objects.for_tenant(tenant), to_attr="tenant_teams"
             )
         )
-        .order_by("-is_active", "user__email")
+        .order_by("-is_active", "user__email", "pk")
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -18,6 +19,7 @@ from servicedesk import selectors, services
 from servicedesk.access import TenantRequest, tenant_area
 from servicedesk.forms import (
     InvitationForm,
+    MemberFilterForm,
     RoleForm,
     StaffChoiceForm,
     TeamEditForm,
@@ -25,6 +27,8 @@ from servicedesk.forms import (
     TeamLeadForm,
 )
 from servicedesk.models import Team
+
+MEMBERS_PER_PAGE = 50
 
 
 def _posted(request: HttpRequest) -> QueryDict | None:
@@ -86,11 +90,26 @@ def members(request: TenantRequest, tenant_slug: str) -> HttpResponse:
                 messages.success(request, f"Invitation sent to {invitation.email}.")
                 return redirect("tenant_admin:members", tenant_slug=tenant_slug)
         status = 400
+    filters = MemberFilterForm(request.GET)
+    criteria = filters.cleaned_data if filters.is_valid() else {}
+    page = Paginator(
+        selectors.member_list(
+            tenant=tenant,
+            search=criteria.get("q", "").strip(),
+            role=criteria.get("role", ""),
+            status=criteria.get("status", ""),
+        ),
+        MEMBERS_PER_PAGE,
+    ).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "servicedesk/admin/members.html",
         {
-            "members": selectors.member_list(tenant=tenant),
+            "page": page,
+            "filters": filters,
+            "filter_query": query.urlencode(),
             "invitations": selectors.pending_invitations(tenant=tenant),
             "form": form,
         },

@@ -46,10 +46,10 @@ def test_members_page_query_count_is_constant(
     for _ in range(extra_members):
         user = MembershipFactory(tenant=world.tenant, role=Role.AGENT).user
         world.team.members.add(user)
-    # session, user, membership(+tenant), members, their teams (prefetch),
-    # pending invitations, switcher memberships
+    # session, user, membership(+tenant), member count, members, their teams
+    # (prefetch), pending invitations, switcher memberships
     admin_client.get(url("members", world))  # first visit stores the tenant in the session
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         response = admin_client.get(url("members", world))
     assert response.status_code == 200
 
@@ -76,6 +76,48 @@ def test_desk_home_query_count_is_constant(world, login, django_assert_num_queri
     with django_assert_num_queries(7):
         response = client.get(reverse("desk", args=[world.tenant.slug]))
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"q": "LEAD@ours"}, {"lead@ours.test"}),
+        ({"role": "requester"}, {"requester@ours.test", "gone@ours.test"}),
+        ({"status": "inactive"}, {"gone@ours.test"}),
+        ({"q": "@ours.test", "role": "agent", "status": "active"}, {"agent@ours.test"}),
+        ({"q": "nobody"}, set()),
+    ],
+)
+def test_filter_members(world, foreign, admin_client, query, expected):
+    MembershipFactory(
+        tenant=world.tenant, user=UserFactory(email="gone@ours.test"), is_active=False
+    )
+    response = admin_client.get(url("members", world), query)
+    shown = {m.user.email for m in response.context["page"]}
+    assert shown == expected
+
+
+@pytest.mark.parametrize(
+    "query", [{"role": "overlord"}, {"status": "zombie"}, {"q": "x" * 500}, {"page": "-1"}]
+)
+def test_bad_filters_are_ignored_not_fatal(world, admin_client, query):
+    response = admin_client.get(url("members", world), query)
+    assert response.status_code == 200
+    assert len(response.context["page"].object_list) == 4
+
+
+def test_members_are_paginated_and_pages_keep_the_filter(world, admin_client):
+    for n in range(60):
+        MembershipFactory(
+            tenant=world.tenant, role=Role.AGENT, user=UserFactory(email=f"a{n:02}@x.test")
+        )
+    first = admin_client.get(url("members", world), {"role": "agent"})
+    assert first.context["page"].paginator.count == 61
+    assert len(first.context["page"].object_list) == 50
+    assert b"role=agent&amp;page=2" in first.content
+    second = admin_client.get(url("members", world), {"role": "agent", "page": 2})
+    assert len(second.context["page"].object_list) == 11
+    assert not {m.pk for m in first.context["page"]} & {m.pk for m in second.context["page"]}
 
 
 def test_change_role(world, admin_client):
