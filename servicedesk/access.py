@@ -35,6 +35,12 @@ class TenantRequest(AuthedRequest):
     area: str
 
 
+def sign_in_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str | None:
+    """The e-mail a sign-in attempt names, as django-axes should count it."""
+    raw = (credentials or {}).get("username") or request.POST.get("username")
+    return raw.strip().lower() if isinstance(raw, str) else None
+
+
 AREA_ROLES = {
     "portal": Role.REQUESTER,
     "desk": Role.AGENT,

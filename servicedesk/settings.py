@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "guardian",
     "django_celery_beat",
+    "axes",
     "servicedesk",
     "tickets",
     "catalog",
@@ -106,7 +107,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "servicedesk.tenancy.TenantMiddleware",
+    "servicedesk.middleware.TenantMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "servicedesk.urls"
@@ -192,6 +195,8 @@ CELERY_BEAT_SCHEDULE = {
 # --- Auth ------------------------------------------------------------------------
 AUTH_USER_MODEL = "servicedesk.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses sign-in attempts from a locked-out e-mail + address pair.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -207,6 +212,23 @@ AUTH_PASSWORD_VALIDATORS = [
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60 * 24)
 # How long an invitation link stays valid.
 INVITATION_MAX_AGE = timedelta(days=env_int("INVITATION_MAX_AGE_DAYS", 7))
+# Sign-in throttling (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for
+# one e-mail from one client address, that pair waits LOGIN_COOLOFF_MINUTES.
+# Keyed on the pair, so an attacker cannot lock a person out from elsewhere.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The login form's field is "username" (holding the e-mail); counted in lower
+# case so that "Ada@X" and "ada@x" share one counter.
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "servicedesk.access.sign_in_username"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# How many proxies in front append to X-Forwarded-For; 0 trusts only REMOTE_ADDR.
+AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
+)
 GUARDIAN_RENDER_403 = False
 ANONYMOUS_USER_NAME = None
 

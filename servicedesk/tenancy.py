@@ -1,4 +1,4 @@
-"""The tenancy core: scoped managers, the tenant base model and the middleware.
+"""The tenancy core: the scoped manager and the tenant base model.
 
 The rule: every read of a tenant-owned row goes through its tenant.
 
@@ -21,12 +21,9 @@ from typing import TYPE_CHECKING, Any, Self
 from django.db import models
 from django.db.models.lookups import Exact, In
 from django.db.models.sql.where import AND, WhereNode
-from django.http import Http404, HttpRequest, HttpResponse
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from servicedesk.models import Membership, Tenant
+    from servicedesk.models import Tenant
 
 
 class UnscopedQueryError(RuntimeError):
@@ -138,65 +135,3 @@ class TenantOwned(models.Model):
 
     class Meta:
         abstract = True
-
-
-# --- Request resolution -------------------------------------------------------------
-
-
-def resolve_tenant_membership(request: HttpRequest, slug: str) -> tuple[Tenant, Membership]:
-    """The tenant named by ``slug`` and the user's active membership in it.
-
-    Unknown slug, inactive tenant, anonymous user, non-member and deactivated
-    member all raise the same 404, so the answer tells nothing about which
-    tenants exist.
-    """
-    from servicedesk.models import Membership
-
-    user = request.user
-    if not user.is_authenticated:
-        raise Http404("No such tenant")
-    membership = (
-        Membership.objects.unscoped()
-        .select_related("tenant")
-        .filter(tenant__slug=slug, tenant__is_active=True, user=user, is_active=True)
-        .first()
-    )
-    if membership is None:
-        raise Http404("No such tenant")
-    return membership.tenant, membership
-
-
-class TenantMiddleware:
-    """Sets ``request.tenant`` and ``request.membership`` for ``/t/<slug>/`` URLs.
-
-    Anonymous visitors are left alone here; the area views send them to the
-    login page. Everyone else who is not an active member gets a 404.
-    """
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.tenant = None  # type: ignore[attr-defined]
-        request.membership = None  # type: ignore[attr-defined]
-        return self.get_response(request)
-
-    def process_view(
-        self,
-        request: HttpRequest,
-        view_func: Callable[..., HttpResponse],
-        view_args: tuple[Any, ...],
-        view_kwargs: dict[str, Any],
-    ) -> HttpResponse | None:
-        slug = view_kwargs.get("tenant_slug")
-        if slug is None:
-            return None
-        if not request.user.is_authenticated:
-            return None
-        tenant, membership = resolve_tenant_membership(request, slug)
-        request.tenant = tenant  # type: ignore[attr-defined]
-        request.membership = membership  # type: ignore[attr-defined]
-        # Remembered for "/" (home); written only on change to spare a session UPDATE.
-        if request.session.get("last_tenant") != tenant.slug:
-            request.session["last_tenant"] = tenant.slug
-        return None

@@ -13,7 +13,6 @@ from django.test import Client
 
 from servicedesk.models import Invitation, Membership, Role, Team, Tenant, User
 from tests.servicedesk.factories import (
-    PASSWORD,
     MembershipFactory,
     TeamFactory,
     TenantFactory,
@@ -67,7 +66,7 @@ def foreign(db) -> World:
 def client_for(user: User | None) -> Client:
     client = Client()
     if user is not None:
-        assert client.login(username=user.email, password=PASSWORD)
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     return client
 
 

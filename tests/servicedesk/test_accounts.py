@@ -39,7 +39,50 @@ def test_inactive_user_cannot_sign_in(world, client):
     user = world.user(Role.AGENT)
     user.is_active = False
     user.save()
-    assert not client.login(username=user.email, password=PASSWORD)
+    response = client.post(reverse("login"), {"username": user.email, "password": PASSWORD})
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+
+
+def test_repeated_wrong_passwords_lock_the_pair_out(world, client, settings):
+    user = world.user(Role.AGENT)
+    wrong = {"username": user.email, "password": "guess"}
+    shouted = {"username": user.email.upper(), "password": "guess"}
+    for attempt in range(settings.AXES_FAILURE_LIMIT - 1):
+        # Changing the case of the e-mail does not start a new count.
+        response = client.post(reverse("login"), shouted if attempt % 2 else wrong)
+        assert response.status_code == 200
+    locked = client.post(reverse("login"), wrong)
+    assert locked.status_code == 429
+    assert b"Too many failed sign-ins" in locked.content
+    # Even the right password waits out the cool-off from this address...
+    right = {"username": user.email, "password": PASSWORD}
+    assert client.post(reverse("login"), right).status_code == 429
+    assert "_auth_user_id" not in client.session
+    # ...while the same person from another address, and others, still get in.
+    elsewhere = client.post(reverse("login"), right, REMOTE_ADDR="203.0.113.9")
+    assert elsewhere.status_code == 302
+    other = world.user(Role.ADMIN)
+    fresh = type(client)()
+    assert (
+        fresh.post(reverse("login"), {"username": other.email, "password": PASSWORD}).status_code
+        == 302
+    )
+
+
+def test_a_successful_sign_in_resets_the_count(world, client, settings):
+    user = world.user(Role.AGENT)
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        client.post(reverse("login"), {"username": user.email, "password": "guess"})
+    assert (
+        client.post(reverse("login"), {"username": user.email, "password": PASSWORD}).status_code
+        == 302
+    )
+    client.post(reverse("logout"))
+    assert (
+        client.post(reverse("login"), {"username": user.email, "password": "guess"}).status_code
+        == 200
+    )
 
 
 def test_e_mail_is_unique_whatever_the_case(db):

@@ -160,7 +160,8 @@ def test_existing_account_signs_in_then_accepts(
         link, {"full_name": "X", "password1": "a-long-pass-42", "password2": "a-long-pass-42"}
     )
     assert not Membership.objects.for_tenant(world.tenant).filter(user=person).exists()
-    assert client.login(username=person.email, password=PASSWORD)
+    signed_in = client.post(reverse("login"), {"username": person.email, "password": PASSWORD})
+    assert signed_in.status_code == 302
     response = client.post(link)
     assert response.status_code == 302
     assert Membership.objects.for_tenant(world.tenant).get(user=person).role == Role.REQUESTER
