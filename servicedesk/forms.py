@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 
-from servicedesk.models import Role, Team, Tenant, User
+from servicedesk.models import Role, Team, Tenant, User, timezone_names
 from servicedesk.selectors import staff_users
 
 
@@ -37,6 +37,20 @@ class EmailAuthenticationForm(AuthenticationForm):
 class InvitationForm(forms.Form):
     email = forms.EmailField(label="E-mail", max_length=254)
     role = forms.ChoiceField(choices=Role.choices, initial=Role.REQUESTER)
+
+
+class TenantSettingsForm(forms.Form):
+    name = forms.CharField(label="Organisation name", max_length=200)
+    timezone = forms.ChoiceField(
+        label="Time zone",
+        help_text="Times on this organisation's pages are shown in this zone.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["timezone"]).choices = [
+            (name, name) for name in timezone_names()
+        ]
 
 
 class MemberFilterForm(forms.Form):

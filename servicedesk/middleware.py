@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Callable
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
 
 from servicedesk.models import Membership, Tenant
 
@@ -44,7 +46,11 @@ class TenantMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.tenant = None  # type: ignore[attr-defined]
         request.membership = None  # type: ignore[attr-defined]
-        return self.get_response(request)
+        try:
+            return self.get_response(request)
+        finally:
+            # Activated per tenant request below; the thread serves others next.
+            timezone.deactivate()
 
     def process_view(
         self,
@@ -61,6 +67,8 @@ class TenantMiddleware:
         tenant, membership = resolve_tenant_membership(request, slug)
         request.tenant = tenant  # type: ignore[attr-defined]
         request.membership = membership  # type: ignore[attr-defined]
+        # Times on a tenant's pages are shown in the tenant's zone.
+        timezone.activate(zoneinfo.ZoneInfo(tenant.timezone))
         # Remembered for "/" (home); written only on change to spare a session UPDATE.
         if request.session.get("last_tenant") != tenant.slug:
             request.session["last_tenant"] = tenant.slug

@@ -16,6 +16,11 @@ from django.utils import timezone
 from servicedesk.tenancy import TenantOwned
 
 
+def timezone_names() -> list[str]:
+    """Every IANA zone name this system knows, sorted."""
+    return sorted(zoneinfo.available_timezones())
+
+
 def validate_timezone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError("%(value)s is not a known time zone.", params={"value": value})

@@ -20,7 +20,16 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 
-from servicedesk.models import AuditEvent, Invitation, Membership, Role, Team, Tenant, User
+from servicedesk.models import (
+    AuditEvent,
+    Invitation,
+    Membership,
+    Role,
+    Team,
+    Tenant,
+    User,
+    validate_timezone,
+)
 
 INVITATION_SALT = "servicedesk.invitation"
 
@@ -31,6 +40,33 @@ def audit_record(
     return AuditEvent.objects.create(
         tenant=tenant, actor=actor, action=action, target=target[:255], data=data
     )
+
+
+# --- The tenant itself -------------------------------------------------------------
+
+
+@transaction.atomic
+def tenant_update(*, actor: User, tenant: Tenant, name: str, timezone_name: str) -> Tenant:
+    """Rename the organisation or move it to another time zone."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "The organisation needs a name."})
+    validate_timezone(timezone_name)
+    changes = {
+        field: [old, new]
+        for field, old, new in (
+            ("name", tenant.name, name),
+            ("timezone", tenant.timezone, timezone_name),
+        )
+        if old != new
+    }
+    if not changes:
+        return tenant
+    tenant.name = name
+    tenant.timezone = timezone_name
+    tenant.save(update_fields=["name", "timezone"])
+    audit_record(tenant=tenant, actor=actor, action="tenant.updated", target=tenant.name, **changes)
+    return tenant
 
 
 # --- Invitations ---------------------------------------------------------------------

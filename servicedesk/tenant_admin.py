@@ -25,6 +25,7 @@ from servicedesk.forms import (
     TeamEditForm,
     TeamForm,
     TeamLeadForm,
+    TenantSettingsForm,
 )
 from servicedesk.models import Team
 
@@ -64,6 +65,31 @@ def overview(request: TenantRequest, tenant_slug: str) -> HttpResponse:
             "events": selectors.recent_audit_events(tenant=tenant),
         },
     )
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_area("admin")
+def tenant_settings(request: TenantRequest, tenant_slug: str) -> HttpResponse:
+    tenant = request.tenant
+    form = TenantSettingsForm(
+        _posted(request), initial={"name": tenant.name, "timezone": tenant.timezone}
+    )
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.tenant_update(
+                    actor=request.user,
+                    tenant=tenant,
+                    name=form.cleaned_data["name"],
+                    timezone_name=form.cleaned_data["timezone"],
+                )
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, "Organisation settings saved.")
+                return redirect("tenant_admin:settings", tenant_slug=tenant_slug)
+        return render(request, "servicedesk/admin/settings.html", {"form": form}, status=400)
+    return render(request, "servicedesk/admin/settings.html", {"form": form})
 
 
 @require_http_methods(["GET", "POST"])

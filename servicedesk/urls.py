@@ -42,6 +42,7 @@ accounts_patterns = [
 tenant_admin_patterns: tuple[list[URLPattern], str] = (
     [
         path("", tenant_admin.overview, name="overview"),
+        path("settings/", tenant_admin.tenant_settings, name="settings"),
         path("members/", tenant_admin.members, name="members"),
         path("members/<int:membership_id>/", tenant_admin.member_detail, name="member"),
         path(

@@ -321,3 +321,52 @@ def test_overview_shows_counts_and_recent_changes(world, admin_client):
     assert "Audit Me" in body
     counts = Membership.objects.for_tenant(world.tenant).filter(is_active=True).count()
     assert counts == 4
+
+
+# --- organisation settings ----------------------------------------------------------------
+
+
+def test_rename_and_move_the_tenant(world, admin_client):
+    response = admin_client.post(
+        url("settings", world), {"name": "Ours Renamed", "timezone": "America/New_York"}
+    )
+    assert response.status_code == 302
+    world.tenant.refresh_from_db()
+    assert (world.tenant.name, world.tenant.timezone) == ("Ours Renamed", "America/New_York")
+    event = AuditEvent.objects.for_tenant(world.tenant).get(action="tenant.updated")
+    assert event.data == {
+        "name": ["Ours Org", "Ours Renamed"],
+        "timezone": ["Europe/Berlin", "America/New_York"],
+    }
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"name": "", "timezone": "UTC"},
+        {"name": "   ", "timezone": "UTC"},
+        {"name": "Ok", "timezone": "Mars/Olympus_Mons"},
+        {"name": "Ok", "timezone": ""},
+        {"name": "x" * 201, "timezone": "UTC"},
+    ],
+)
+def test_bad_tenant_settings_are_form_errors(world, admin_client, data):
+    response = admin_client.post(url("settings", world), data)
+    assert response.status_code == 400
+    assert b"errorlist" in response.content
+    world.tenant.refresh_from_db()
+    assert (world.tenant.name, world.tenant.timezone) == ("Ours Org", "Europe/Berlin")
+
+
+def test_times_show_in_the_tenants_zone(world, admin_client):
+    from datetime import UTC, datetime
+
+    AuditEvent.objects.create(
+        tenant=world.tenant,
+        action="probe",
+        target="clock",
+        created_at=datetime(2026, 7, 1, 12, 0, tzinfo=UTC),
+    )
+    body = admin_client.get(url("overview", world)).content.decode()
+    assert "2026-07-01 14:00" in body  # Europe/Berlin in summer is UTC+2
+    assert "When (Europe/Berlin)" in body
