@@ -39,6 +39,10 @@ class InvitationForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices, initial=Role.REQUESTER)
 
 
+class ProfileForm(forms.Form):
+    full_name = forms.CharField(label="Your name", max_length=150)
+
+
 class TenantSettingsForm(forms.Form):
     name = forms.CharField(label="Organisation name", max_length=200)
     timezone = forms.ChoiceField(

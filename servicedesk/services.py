@@ -42,6 +42,20 @@ def audit_record(
     )
 
 
+# --- People --------------------------------------------------------------------------
+
+
+def user_update_profile(*, user: User, full_name: str) -> User:
+    """A person changes how their name is shown (e-mail stays the login)."""
+    full_name = full_name.strip()
+    if not full_name:
+        raise ValidationError({"full_name": "Tell us your name."})
+    if user.full_name != full_name:
+        user.full_name = full_name
+        user.save(update_fields=["full_name"])
+    return user
+
+
 # --- The tenant itself -------------------------------------------------------------
 
 

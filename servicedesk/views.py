@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from servicedesk import selectors, services
 from servicedesk.access import AuthedRequest, TenantRequest, tenant_area
-from servicedesk.forms import AcceptInvitationForm
+from servicedesk.forms import AcceptInvitationForm, ProfileForm
 from servicedesk.models import Membership, Role, User
 
 
@@ -29,6 +30,29 @@ def home(request: AuthedRequest) -> HttpResponse:
     last = request.session.get("last_tenant")
     chosen = next((m for m in memberships if m.tenant.slug == last), memberships[0])
     return redirect(_area_for(chosen), tenant_slug=chosen.tenant.slug)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request: AuthedRequest) -> HttpResponse:
+    """The signed-in person's own name; password change is linked from here."""
+    form = ProfileForm(
+        request.POST if request.method == "POST" else None,
+        initial={"full_name": request.user.full_name},
+    )
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.user_update_profile(
+                    user=request.user, full_name=form.cleaned_data["full_name"]
+                )
+            except ValidationError as exc:
+                form.add_error("full_name", exc.messages)
+            else:
+                messages.success(request, "Profile saved.")
+                return redirect("profile")
+        return render(request, "servicedesk/profile.html", {"form": form}, status=400)
+    return render(request, "servicedesk/profile.html", {"form": form})
 
 
 @login_required

@@ -154,3 +154,27 @@ def test_reset_for_unknown_address_reveals_nothing(db, client):
 def test_signed_in_visitor_skips_the_login_page(world, login):
     response = login(world.user(Role.AGENT)).get(reverse("login"))
     assert response.status_code == 302
+
+
+def test_change_own_name(world, login):
+    user = world.user(Role.REQUESTER)
+    client = login(user)
+    assert client.get(reverse("profile")).status_code == 200
+    response = client.post(reverse("profile"), {"full_name": "  Renée Requester "})
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.full_name == "Renée Requester"
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * 151, "a\x00b"])
+def test_bad_name_is_a_form_error(world, login, name):
+    user = world.user(Role.REQUESTER)
+    before = user.full_name
+    response = login(user).post(reverse("profile"), {"full_name": name})
+    assert response.status_code == 400
+    user.refresh_from_db()
+    assert user.full_name == before
+
+
+def test_profile_needs_sign_in(client):
+    assert client.get(reverse("profile")).status_code == 302
