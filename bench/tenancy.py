@@ -5,7 +5,7 @@ something), in a throwaway test database it creates and drops. Prints:
 
 * the guard's cost per query: a scoped read through ``for_tenant`` and one
   scoped by a related manager (which walks the WHERE tree), against the same
-  read through a plain manager;
+  read through a plain manager, and with PostgreSQL's row-level wall raised;
 * p50/p95 latency and query count of the desk home, the members list and the
   teams list, in-process (Django test client, no network), for a tenant with
   MEMBERS members and TEAMS teams beside 20 other tenants.
@@ -38,6 +38,7 @@ from django.test.utils import CaptureQueriesContext, setup_test_environment  # n
 from django.urls import reverse  # noqa: E402
 
 from servicedesk.models import Membership, Role, Team, Tenant, User  # noqa: E402
+from servicedesk.rls import tenant_context  # noqa: E402
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -148,6 +149,12 @@ def main() -> None:
             lambda: Team.objects.for_tenant(tenant).filter(slug__startswith="team-1")[:10],
             args.repeat,
         )
+        with tenant_context(tenant.pk):
+            walled = time_queries(
+                "for_tenant(), row-level wall raised",
+                lambda: Team.objects.for_tenant(tenant).filter(slug__startswith="team-1")[:10],
+                args.repeat,
+            )
         walked = time_queries(
             "filter(tenant=…) (guard walks the WHERE tree)",
             lambda: Team.objects.filter(tenant=tenant, slug__startswith="team-1")[:10],
@@ -155,7 +162,7 @@ def main() -> None:
         )
         print(
             f"  difference per query: for_tenant {scoped - plain:+.1f} µs, "
-            f"tree walk {walked - plain:+.1f} µs"
+            f"tree walk {walked - plain:+.1f} µs, row-level wall {walled - scoped:+.1f} µs"
         )
         for label, queryset in (
             ("guard check alone, for_tenant flag", Team.objects.for_tenant(tenant)),

@@ -32,6 +32,7 @@ class TenantRequest(AuthedRequest):
 
     tenant: Tenant
     membership: Membership
+    memberships: list[Membership]
     area: str
 
 

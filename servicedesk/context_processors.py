@@ -13,11 +13,14 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    membership = getattr(request, "membership", None)
+    # Tenant requests fetched them with the membership (and before the
+    # row-level wall went up); elsewhere a lazy query, run only if rendered.
+    memberships = getattr(request, "memberships", None)
     return {
         "current_tenant": getattr(request, "tenant", None),
-        "current_membership": membership,
+        "current_membership": getattr(request, "membership", None),
         "current_area": getattr(request, "area", None),
-        # Lazy: evaluated only when the layout renders the switcher.
-        "switcher_memberships": memberships_for_user(user),
+        "switcher_memberships": memberships
+        if memberships is not None
+        else memberships_for_user(user),
     }

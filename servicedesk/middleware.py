@@ -10,10 +10,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 
 from servicedesk.models import Membership, Tenant
+from servicedesk.rls import set_current_tenant
+from servicedesk.selectors import memberships_for_user
 
 
-def resolve_tenant_membership(request: HttpRequest, slug: str) -> tuple[Tenant, Membership]:
-    """The tenant named by ``slug`` and the user's active membership in it.
+def resolve_tenant_membership(
+    request: HttpRequest, slug: str
+) -> tuple[Tenant, Membership, list[Membership]]:
+    """The tenant named by ``slug``, the user's active membership in it, and
+    all of the user's memberships (for the tenant switcher), in one query.
 
     Unknown slug, inactive tenant, anonymous user, non-member and deactivated
     member all raise the same 404, so the answer tells nothing about which
@@ -22,19 +27,17 @@ def resolve_tenant_membership(request: HttpRequest, slug: str) -> tuple[Tenant, 
     user = request.user
     if not user.is_authenticated:
         raise Http404("No such tenant")
-    membership = (
-        Membership.objects.unscoped()
-        .select_related("tenant")
-        .filter(tenant__slug=slug, tenant__is_active=True, user=user, is_active=True)
-        .first()
-    )
+    memberships = list(memberships_for_user(user))
+    membership = next((m for m in memberships if m.tenant.slug == slug), None)
     if membership is None:
         raise Http404("No such tenant")
-    return membership.tenant, membership
+    return membership.tenant, membership, memberships
 
 
 class TenantMiddleware:
-    """Sets ``request.tenant`` and ``request.membership`` for ``/t/<slug>/`` URLs.
+    """Sets ``request.tenant`` and ``request.membership`` for ``/t/<slug>/`` URLs,
+    shows times in the tenant's zone and raises the database's row-level wall
+    around the tenant for the rest of the request.
 
     Anonymous visitors are left alone here; the area views send them to the
     login page. Everyone else who is not an active member gets a 404.
@@ -49,8 +52,10 @@ class TenantMiddleware:
         try:
             return self.get_response(request)
         finally:
-            # Activated per tenant request below; the thread serves others next.
-            timezone.deactivate()
+            if request.tenant is not None:  # type: ignore[attr-defined]
+                # The connection and the thread serve other requests next.
+                set_current_tenant(None)
+                timezone.deactivate()
 
     def process_view(
         self,
@@ -64,9 +69,11 @@ class TenantMiddleware:
             return None
         if not request.user.is_authenticated:
             return None
-        tenant, membership = resolve_tenant_membership(request, slug)
+        tenant, membership, memberships = resolve_tenant_membership(request, slug)
+        set_current_tenant(tenant.pk)
         request.tenant = tenant  # type: ignore[attr-defined]
         request.membership = membership  # type: ignore[attr-defined]
+        request.memberships = memberships  # type: ignore[attr-defined]
         # Times on a tenant's pages are shown in the tenant's zone.
         timezone.activate(zoneinfo.ZoneInfo(tenant.timezone))
         # Remembered for "/" (home); written only on change to spare a session UPDATE.

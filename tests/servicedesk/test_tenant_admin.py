@@ -46,10 +46,11 @@ def test_members_page_query_count_is_constant(
     for _ in range(extra_members):
         user = MembershipFactory(tenant=world.tenant, role=Role.AGENT).user
         world.team.members.add(user)
-    # session, user, membership(+tenant), member count, members, their teams
-    # (prefetch), pending invitations, switcher memberships
+    # session, user, memberships (+tenants, also the switcher's), set the
+    # row-level tenant, member count, members, their teams (prefetch), pending
+    # invitations, reset the row-level tenant
     admin_client.get(url("members", world))  # first visit stores the tenant in the session
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         response = admin_client.get(url("members", world))
     assert response.status_code == 200
 
@@ -59,9 +60,9 @@ def test_teams_page_query_count_is_constant(
     world, admin_client, django_assert_num_queries, extra_teams
 ):
     TeamFactory.create_batch(extra_teams, tenant=world.tenant)
-    # session, user, membership(+tenant), teams (annotated), switcher memberships
+    # session, user, memberships, set row-level tenant, teams (annotated), reset
     admin_client.get(url("teams", world))  # first visit stores the tenant in the session
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         response = admin_client.get(url("teams", world))
     assert response.status_code == 200
 
@@ -71,9 +72,10 @@ def test_desk_home_query_count_is_constant(world, login, django_assert_num_queri
     for team in TeamFactory.create_batch(extra_teams, tenant=world.tenant):
         team.members.add(world.user(Role.AGENT))
     client = login(world.user(Role.AGENT))
-    # session, user, membership(+tenant), teams, their members, staff, switcher
+    # session, user, memberships, set row-level tenant, teams, their members,
+    # staff, reset
     client.get(reverse("desk", args=[world.tenant.slug]))  # stores the tenant in the session
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         response = client.get(reverse("desk", args=[world.tenant.slug]))
     assert response.status_code == 200
 
