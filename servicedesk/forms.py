@@ -1,13 +1,49 @@
 from __future__ import annotations
 
-from typing import Any, cast
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, QueryDict
 
 from servicedesk.models import Role, Team, Tenant, User, timezone_names
 from servicedesk.selectors import staff_users
+
+T = TypeVar("T")
+
+
+def posted(request: HttpRequest) -> QueryDict | None:
+    """Data to bind a form to: the POST body on a POST (even an empty one,
+    which then fails validation), else None for an unbound form."""
+    return request.POST if request.method == "POST" else None
+
+
+def submit(form: forms.Form, action: Callable[[dict[str, Any]], T]) -> T | None:
+    """Validate a bound form and hand its data to a service.
+
+    Returns what the service returned, or None when the form or the service
+    refused; a service's ``ValidationError`` then shows on the form, by field
+    where it names one the form has.
+    """
+    if not form.is_valid():
+        return None
+    try:
+        return action(form.cleaned_data)
+    except ValidationError as error:
+        if hasattr(error, "error_dict"):
+            for field, errors in error.error_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            form.add_error(None, error)
+        return None
+
+
+def error_messages(form: forms.Form) -> list[str]:
+    """Every error of a form, flattened, for a flash message."""
+    return [str(error) for errors in form.errors.values() for error in errors]
 
 
 class PersonChoiceField(forms.ModelChoiceField):

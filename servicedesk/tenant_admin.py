@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -26,24 +26,13 @@ from servicedesk.forms import (
     TeamForm,
     TeamLeadForm,
     TenantSettingsForm,
+    error_messages,
+    posted,
+    submit,
 )
 from servicedesk.models import Team
 
 MEMBERS_PER_PAGE = 50
-
-
-def _posted(request: HttpRequest) -> QueryDict | None:
-    """Form data to bind, or None. An empty POST still binds (and fails validation)."""
-    return request.POST if request.method == "POST" else None
-
-
-def _apply_errors(form: Form, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form, by field where it names one."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _flash_error(request: HttpRequest, error: ValidationError) -> None:
@@ -72,22 +61,18 @@ def overview(request: TenantRequest, tenant_slug: str) -> HttpResponse:
 def tenant_settings(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     tenant = request.tenant
     form = TenantSettingsForm(
-        _posted(request), initial={"name": tenant.name, "timezone": tenant.timezone}
+        posted(request), initial={"name": tenant.name, "timezone": tenant.timezone}
     )
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.tenant_update(
-                    actor=request.user,
-                    tenant=tenant,
-                    name=form.cleaned_data["name"],
-                    timezone_name=form.cleaned_data["timezone"],
-                )
-            except ValidationError as exc:
-                _apply_errors(form, exc)
-            else:
-                messages.success(request, "Organisation settings saved.")
-                return redirect("tenant_admin:settings", tenant_slug=tenant_slug)
+        saved = submit(
+            form,
+            lambda data: services.tenant_update(
+                actor=request.user, tenant=tenant, name=data["name"], timezone_name=data["timezone"]
+            ),
+        )
+        if saved:
+            messages.success(request, "Organisation settings saved.")
+            return redirect("tenant_admin:settings", tenant_slug=tenant_slug)
         return render(request, "servicedesk/admin/settings.html", {"form": form}, status=400)
     return render(request, "servicedesk/admin/settings.html", {"form": form})
 
@@ -96,25 +81,24 @@ def tenant_settings(request: TenantRequest, tenant_slug: str) -> HttpResponse:
 @tenant_area("admin")
 def members(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     tenant = request.tenant
-    form = InvitationForm(_posted(request))
+    form = InvitationForm(posted(request))
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                invitation = services.invitation_create(
-                    tenant=tenant,
-                    actor=request.user,
-                    email=form.cleaned_data["email"],
-                    role=form.cleaned_data["role"],
-                    build_accept_url=lambda token: request.build_absolute_uri(
-                        reverse("invitation_accept", args=[token])
-                    ),
-                )
-            except ValidationError as exc:
-                _apply_errors(form, exc)
-            else:
-                messages.success(request, f"Invitation sent to {invitation.email}.")
-                return redirect("tenant_admin:members", tenant_slug=tenant_slug)
+        invitation = submit(
+            form,
+            lambda data: services.invitation_create(
+                tenant=tenant,
+                actor=request.user,
+                email=data["email"],
+                role=data["role"],
+                build_accept_url=lambda token: request.build_absolute_uri(
+                    reverse("invitation_accept", args=[token])
+                ),
+            ),
+        )
+        if invitation:
+            messages.success(request, f"Invitation sent to {invitation.email}.")
+            return redirect("tenant_admin:members", tenant_slug=tenant_slug)
         status = 400
     filters = MemberFilterForm(request.GET)
     criteria = filters.cleaned_data if filters.is_valid() else {}
@@ -147,23 +131,20 @@ def members(request: TenantRequest, tenant_slug: str) -> HttpResponse:
 @tenant_area("admin")
 def member_detail(request: TenantRequest, tenant_slug: str, membership_id: int) -> HttpResponse:
     membership = selectors.get_membership(tenant=request.tenant, membership_id=membership_id)
-    form = RoleForm(_posted(request), initial={"role": membership.role})
+    form = RoleForm(posted(request), initial={"role": membership.role})
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.membership_change_role(
-                    actor=request.user, membership=membership, role=form.cleaned_data["role"]
-                )
-            except ValidationError as exc:
-                _apply_errors(form, exc)
-            else:
-                messages.success(
-                    request, f"{membership.user.email} is now {form.cleaned_data['role']}."
-                )
-                return redirect(
-                    "tenant_admin:member", tenant_slug=tenant_slug, membership_id=membership.pk
-                )
+        changed = submit(
+            form,
+            lambda data: services.membership_change_role(
+                actor=request.user, membership=membership, role=data["role"]
+            ),
+        )
+        if changed:
+            messages.success(request, f"{changed.user.email} is now {changed.get_role_display()}.")
+            return redirect(
+                "tenant_admin:member", tenant_slug=tenant_slug, membership_id=membership.pk
+            )
         status = 400
     return render(
         request,
@@ -210,19 +191,16 @@ def invitation_revoke(request: TenantRequest, tenant_slug: str, invitation_id: i
 @require_http_methods(["GET", "POST"])
 @tenant_area("admin")
 def teams(request: TenantRequest, tenant_slug: str) -> HttpResponse:
-    form = TeamForm(_posted(request))
+    form = TeamForm(posted(request))
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                team = services.team_create(
-                    tenant=request.tenant, actor=request.user, **form.cleaned_data
-                )
-            except ValidationError as exc:
-                _apply_errors(form, exc)
-            else:
-                messages.success(request, f"Team {team.name} created.")
-                return redirect("tenant_admin:team", tenant_slug=tenant_slug, team_slug=team.slug)
+        team = submit(
+            form,
+            lambda data: services.team_create(tenant=request.tenant, actor=request.user, **data),
+        )
+        if team:
+            messages.success(request, f"Team {team.name} created.")
+            return redirect("tenant_admin:team", tenant_slug=tenant_slug, team_slug=team.slug)
         status = 400
     return render(
         request,
@@ -256,14 +234,9 @@ def team_detail(request: TenantRequest, tenant_slug: str, team_slug: str) -> Htt
     team = selectors.get_team(tenant=request.tenant, slug=team_slug)
     if request.method == "POST":
         form = TeamEditForm(request.POST)
-        if form.is_valid():
-            try:
-                services.team_update(actor=request.user, team=team, **form.cleaned_data)
-            except ValidationError as exc:
-                _apply_errors(form, exc)
-            else:
-                messages.success(request, "Team saved.")
-                return redirect("tenant_admin:team", tenant_slug=tenant_slug, team_slug=team.slug)
+        if submit(form, lambda data: services.team_update(actor=request.user, team=team, **data)):
+            messages.success(request, "Team saved.")
+            return redirect("tenant_admin:team", tenant_slug=tenant_slug, team_slug=team.slug)
         return _team_page(request, team, edit_form=form, status=400)
     return _team_page(request, team)
 
@@ -297,14 +270,8 @@ def team_members(request: TenantRequest, tenant_slug: str, team_slug: str) -> Ht
         )
     else:
         errors.append("Choose whether to add, remove or set the lead.")
-    if not errors:
-        if form.is_valid():
-            try:
-                apply(form.cleaned_data)
-            except ValidationError as exc:
-                errors.extend(exc.messages)
-        else:
-            errors.extend(str(e) for field_errors in form.errors.values() for e in field_errors)
+    if not errors and not submit(form, apply):
+        errors = error_messages(form)
     for error in errors:
         messages.error(request, error)
     if request.htmx:

@@ -5,14 +5,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from servicedesk import selectors, services
 from servicedesk.access import AuthedRequest, TenantRequest, tenant_area
-from servicedesk.forms import AcceptInvitationForm, ProfileForm
+from servicedesk.forms import AcceptInvitationForm, ProfileForm, posted, submit
 from servicedesk.models import Membership, Role, User
 
 
@@ -36,21 +35,17 @@ def home(request: AuthedRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def profile(request: AuthedRequest) -> HttpResponse:
     """The signed-in person's own name; password change is linked from here."""
-    form = ProfileForm(
-        request.POST if request.method == "POST" else None,
-        initial={"full_name": request.user.full_name},
-    )
+    form = ProfileForm(posted(request), initial={"full_name": request.user.full_name})
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.user_update_profile(
-                    user=request.user, full_name=form.cleaned_data["full_name"]
-                )
-            except ValidationError as exc:
-                form.add_error("full_name", exc.messages)
-            else:
-                messages.success(request, "Profile saved.")
-                return redirect("profile")
+        saved = submit(
+            form,
+            lambda data: services.user_update_profile(
+                user=request.user, full_name=data["full_name"]
+            ),
+        )
+        if saved:
+            messages.success(request, "Profile saved.")
+            return redirect("profile")
         return render(request, "servicedesk/profile.html", {"form": form}, status=400)
     return render(request, "servicedesk/profile.html", {"form": form})
 
