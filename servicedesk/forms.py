@@ -5,12 +5,14 @@ from typing import Any, TypeVar, cast
 
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, QueryDict
+from django.template.loader import render_to_string
 
 from servicedesk.models import Role, Team, Tenant, User, timezone_names
 from servicedesk.selectors import staff_users
+from servicedesk.tasks import enqueue, send_email
 
 T = TypeVar("T")
 
@@ -51,6 +53,24 @@ class PersonChoiceField(forms.ModelChoiceField):
 
     def label_from_instance(self, obj: Any) -> str:
         return str(obj.display_name)
+
+
+class QueuedPasswordResetForm(PasswordResetForm):
+    """Django's reset form, but the e-mail goes through the task queue, so a
+    slow or refusing mail server neither stalls nor breaks the page."""
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        subject = "".join(render_to_string(subject_template_name, context).splitlines())
+        body = render_to_string(email_template_name, context)
+        enqueue(send_email, subject, body, to_email)
 
 
 class EmailAuthenticationForm(AuthenticationForm):

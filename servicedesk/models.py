@@ -184,7 +184,8 @@ class Invitation(TenantOwned):
 
     The link carries a signed, timestamped token naming this row; the row
     records acceptance and revocation, so a link works once and not after it
-    was revoked or expired.
+    was revoked or expired. The row is also the e-mail's outbox: until
+    ``email_sent_at`` is set, a sweeper keeps trying to deliver it.
     """
 
     email = models.EmailField()
@@ -200,10 +201,24 @@ class Invitation(TenantOwned):
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    email_last_attempt_at = models.DateTimeField(null=True, blank=True)
+    email_error = models.CharField(max_length=255, blank=True)
 
     class Meta:
         ordering: ClassVar = ["-created_at"]
-        indexes: ClassVar = [models.Index(fields=["tenant", "email"])]
+        indexes: ClassVar = [
+            models.Index(fields=["tenant", "email"]),
+            # The delivery sweeper reads only the few invitations still owed.
+            models.Index(
+                fields=["created_at"],
+                name="invitation_email_owed_idx",
+                condition=models.Q(
+                    email_sent_at__isnull=True, accepted_at__isnull=True, revoked_at__isnull=True
+                ),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Invitation of {self.email} to {self.tenant_id}"

@@ -7,8 +7,10 @@ schedules side effects after commit.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from smtplib import SMTPException
 from typing import Any
 
 from django.conf import settings
@@ -17,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -30,6 +33,8 @@ from servicedesk.models import (
     User,
     validate_timezone,
 )
+
+logger = logging.getLogger(__name__)
 
 INVITATION_SALT = "servicedesk.invitation"
 
@@ -65,7 +70,10 @@ def tenant_update(*, actor: User, tenant: Tenant, name: str, timezone_name: str)
     name = name.strip()
     if not name:
         raise ValidationError({"name": "The organisation needs a name."})
-    validate_timezone(timezone_name)
+    try:
+        validate_timezone(timezone_name)
+    except ValidationError as exc:
+        raise ValidationError({"timezone": exc.messages}) from exc
     changes = {
         field: [old, new]
         for field, old, new in (
@@ -130,27 +138,99 @@ def invitation_from_token(token: str) -> Invitation:
     return invitation
 
 
-def _send_invitation_email(invitation_id: int, accept_url: str) -> None:
-    invitation = (
-        Invitation.objects.unscoped().select_related("tenant", "invited_by").get(pk=invitation_id)
+# An invitation e-mail is tried this often, the n-th retry 2**n minutes after
+# the one before; then the admin sees the error and can send it again.
+INVITATION_EMAIL_ATTEMPTS = 5
+
+
+def invitation_accept_url(invitation: Invitation) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse(
+        "invitation_accept", args=[invitation_token(invitation)]
     )
-    context = {"invitation": invitation, "accept_url": accept_url}
-    send_mail(
-        subject=f"You are invited to {invitation.tenant.name} on servicedesk",
-        message=render_to_string("servicedesk/email/invitation.txt", context),
-        from_email=None,
-        recipient_list=[invitation.email],
+
+
+def invitation_deliver(*, invitation_id: int, now: datetime | None = None) -> bool:
+    """Send the invitation's e-mail if it is still owed; True when sent now.
+
+    Idempotent and safe to run from several workers: the row is locked
+    (others skip it) and re-checked. A mail server's refusal is recorded on
+    the row, not raised; the sweeper tries again later.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        invitation = (
+            # Platform work: the sweeper delivers for every tenant.
+            Invitation.objects.unscoped()
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("tenant", "invited_by")
+            .filter(pk=invitation_id)
+            .first()
+        )
+        if (
+            invitation is None
+            or not invitation.is_pending
+            or invitation.email_sent_at is not None
+            or invitation.is_expired(now)
+        ):
+            return False
+        invitation.email_attempts += 1
+        invitation.email_last_attempt_at = now
+        context = {"invitation": invitation, "accept_url": invitation_accept_url(invitation)}
+        try:
+            send_mail(
+                subject=f"You are invited to {invitation.tenant.name} on servicedesk",
+                message=render_to_string("servicedesk/email/invitation.txt", context),
+                from_email=None,
+                recipient_list=[invitation.email],
+            )
+        except (SMTPException, OSError) as exc:
+            invitation.email_error = f"{type(exc).__name__}: {exc}"[:255]
+            invitation.save(
+                update_fields=["email_attempts", "email_last_attempt_at", "email_error"]
+            )
+            logger.warning("invitation %s: e-mail not sent: %s", invitation.pk, exc)
+            return False
+        invitation.email_sent_at = now
+        invitation.email_error = ""
+        invitation.save(
+            update_fields=[
+                "email_attempts",
+                "email_last_attempt_at",
+                "email_sent_at",
+                "email_error",
+            ]
+        )
+        return True
+
+
+def invitations_owed(*, now: datetime | None = None) -> list[int]:
+    """Ids of pending invitations whose e-mail is owed and due for a try."""
+    now = now or timezone.now()
+    candidates = (
+        Invitation.objects.unscoped()
+        .filter(
+            email_sent_at__isnull=True,
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+            created_at__gt=now - settings.INVITATION_MAX_AGE,
+            email_attempts__lt=INVITATION_EMAIL_ATTEMPTS,
+        )
+        .values_list("pk", "email_attempts", "email_last_attempt_at")
     )
+    return [
+        pk
+        for pk, attempts, last in candidates
+        if last is None or now >= last + timedelta(minutes=2**attempts)
+    ]
 
 
 @transaction.atomic
-def invitation_create(
-    *, tenant: Tenant, actor: User, email: str, role: str, build_accept_url: Any
-) -> Invitation:
-    """Invite ``email`` to the tenant with ``role`` and e-mail the link.
+def invitation_create(*, tenant: Tenant, actor: User, email: str, role: str) -> Invitation:
+    """Invite ``email`` to the tenant with ``role``.
 
     A pending invitation for the same address is revoked and replaced, so only
-    the newest link works. ``build_accept_url(token)`` makes the absolute link.
+    the newest link works. The new row owes its e-mail; ``invitation_deliver``
+    (right away from the view, else from the sweeper) sends it.
     """
     email = User.objects.normalize_email(email).strip().lower()
     if role not in Role.values:
@@ -167,8 +247,32 @@ def invitation_create(
         tenant=tenant, email=email, role=role, invited_by=actor, created_at=now
     )
     audit_record(tenant=tenant, actor=actor, action="invitation.created", target=email, role=role)
-    accept_url = build_accept_url(invitation_token(invitation))
-    transaction.on_commit(lambda: _send_invitation_email(invitation.pk, accept_url))
+    return invitation
+
+
+@transaction.atomic
+def invitation_resend(*, actor: User, invitation: Invitation) -> Invitation:
+    """Owe the invitation's e-mail again, with a fresh count of attempts."""
+    invitation = (
+        Invitation.objects.for_tenant(invitation.tenant_id)
+        .select_for_update()
+        .select_related("tenant")
+        .get(pk=invitation.pk)
+    )
+    if not invitation.is_pending:
+        raise ValidationError("Only a pending invitation can be sent again.")
+    if invitation.is_expired():
+        raise ValidationError("This invitation has expired; invite the person again.")
+    invitation.email_sent_at = None
+    invitation.email_attempts = 0
+    invitation.email_last_attempt_at = None
+    invitation.email_error = ""
+    invitation.save(
+        update_fields=["email_sent_at", "email_attempts", "email_last_attempt_at", "email_error"]
+    )
+    audit_record(
+        tenant=invitation.tenant, actor=actor, action="invitation.resent", target=invitation.email
+    )
     return invitation
 
 

@@ -12,7 +12,6 @@ from django.core.paginator import Paginator
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from servicedesk import selectors, services
@@ -31,6 +30,7 @@ from servicedesk.forms import (
     submit,
 )
 from servicedesk.models import Team
+from servicedesk.tasks import deliver_invitation, enqueue
 
 MEMBERS_PER_PAGE = 50
 
@@ -87,16 +87,11 @@ def members(request: TenantRequest, tenant_slug: str) -> HttpResponse:
         invitation = submit(
             form,
             lambda data: services.invitation_create(
-                tenant=tenant,
-                actor=request.user,
-                email=data["email"],
-                role=data["role"],
-                build_accept_url=lambda token: request.build_absolute_uri(
-                    reverse("invitation_accept", args=[token])
-                ),
+                tenant=tenant, actor=request.user, email=data["email"], role=data["role"]
             ),
         )
         if invitation:
+            enqueue(deliver_invitation, invitation.pk)
             messages.success(request, f"Invitation sent to {invitation.email}.")
             return redirect("tenant_admin:members", tenant_slug=tenant_slug)
         status = 400
@@ -173,6 +168,20 @@ def member_set_active(request: TenantRequest, tenant_slug: str, membership_id: i
     except ValidationError as exc:
         _flash_error(request, exc)
     return redirect("tenant_admin:member", tenant_slug=tenant_slug, membership_id=membership.pk)
+
+
+@require_POST
+@tenant_area("admin")
+def invitation_resend(request: TenantRequest, tenant_slug: str, invitation_id: int) -> HttpResponse:
+    invitation = selectors.get_invitation(tenant=request.tenant, invitation_id=invitation_id)
+    try:
+        services.invitation_resend(actor=request.user, invitation=invitation)
+    except ValidationError as exc:
+        _flash_error(request, exc)
+    else:
+        enqueue(deliver_invitation, invitation.pk)
+        messages.success(request, f"Invitation to {invitation.email} sent again.")
+    return redirect("tenant_admin:members", tenant_slug=tenant_slug)
 
 
 @require_POST

@@ -17,6 +17,7 @@ from servicedesk.settings import *  # noqa: F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+SITE_URL = "http://testserver"
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 LOGGING["root"]["level"] = "WARNING"  # type: ignore[index]  # noqa: F405
 WHITENOISE_AUTOREFRESH = True  # no collectstatic in tests

@@ -4,7 +4,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from servicedesk import api, health, tenant_admin, views
-from servicedesk.forms import EmailAuthenticationForm
+from servicedesk.forms import EmailAuthenticationForm, QueuedPasswordResetForm
 
 accounts_patterns = [
     path(
@@ -22,7 +22,11 @@ accounts_patterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
-    path("password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password/reset/",
+        auth_views.PasswordResetView.as_view(form_class=QueuedPasswordResetForm),
+        name="password_reset",
+    ),
     path(
         "password/reset/sent/",
         auth_views.PasswordResetDoneView.as_view(),
@@ -50,6 +54,11 @@ tenant_admin_patterns: tuple[list[URLPattern], str] = (
             "members/<int:membership_id>/active/",
             tenant_admin.member_set_active,
             name="member_set_active",
+        ),
+        path(
+            "invitations/<int:invitation_id>/resend/",
+            tenant_admin.invitation_resend,
+            name="invitation_resend",
         ),
         path(
             "invitations/<int:invitation_id>/revoke/",

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from servicedesk.models import Invitation, Membership, Role, Team, Tenant, User
 from tests.servicedesk.factories import (
@@ -48,7 +49,7 @@ def build_world(slug: str) -> World:
     team.lead = members[Role.LEAD].user
     team.save()
     invitation = Invitation.objects.create(
-        tenant=tenant, email=f"invitee@{slug}.test", role=Role.AGENT
+        tenant=tenant, email=f"invitee@{slug}.test", role=Role.AGENT, email_sent_at=timezone.now()
     )
     return World(tenant=tenant, members=members, team=team, invitation=invitation)
 

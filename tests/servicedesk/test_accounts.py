@@ -126,9 +126,10 @@ def test_change_password_rejects_a_weak_one(world, login):
     assert b"too common" in response.content or b"entirely numeric" in response.content
 
 
-def test_reset_password_by_e_mail(world, client):
+def test_reset_password_by_e_mail(world, client, django_capture_on_commit_callbacks):
     user = world.user(Role.REQUESTER)
-    response = client.post(reverse("password_reset"), {"email": user.email.upper()})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("password_reset"), {"email": user.email.upper()})
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     link = re.search(r"http://testserver(\S+)", mail.outbox[0].body).group(1)
@@ -145,8 +146,9 @@ def test_reset_password_by_e_mail(world, client):
     assert b"no longer works" in client.get(link, follow=True).content
 
 
-def test_reset_for_unknown_address_reveals_nothing(db, client):
-    response = client.post(reverse("password_reset"), {"email": "ghost@example.org"})
+def test_reset_for_unknown_address_reveals_nothing(db, client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("password_reset"), {"email": "ghost@example.org"})
     assert response.status_code == 302
     assert mail.outbox == []
 
@@ -178,3 +180,18 @@ def test_bad_name_is_a_form_error(world, login, name):
 
 def test_profile_needs_sign_in(client):
     assert client.get(reverse("profile")).status_code == 302
+
+
+def test_a_refusing_mail_server_does_not_break_the_reset_page(
+    world, client, django_capture_on_commit_callbacks, monkeypatch, caplog
+):
+    import smtplib
+
+    def refuse(*args, **kwargs):
+        raise smtplib.SMTPServerDisconnected("mail server gone")
+
+    monkeypatch.setattr("servicedesk.tasks.send_mail", refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("password_reset"), {"email": world.user(Role.AGENT).email})
+    assert response.status_code == 302
+    assert "could not queue servicedesk.send_email" in caplog.text
