@@ -9,9 +9,11 @@ The rule: every read of a tenant-owned row goes through its tenant.
 * ``Model.objects.unscoped()`` is the one greppable escape hatch, for
   migrations, operator commands, the platform admin and the few reads that are
   cross-tenant by nature (a user's own memberships for the tenant switcher).
-* Related managers reached from a tenant (``tenant.teams``) and Django's own
-  uniqueness checks on constraints that lead with ``tenant`` carry a tenant
-  condition, so they pass the guard without ceremony.
+* A queryset that filters on ``tenant`` itself (``filter(tenant=t)``, and
+  Django's own uniqueness checks on constraints that lead with ``tenant``)
+  passes too. Related managers and prefetches filter by their parent row,
+  not by tenant, so they ask for it like any read:
+  ``team.tickets.for_tenant(t)``, ``Prefetch("tickets", Ticket.objects.for_tenant(t))``.
 """
 
 from __future__ import annotations

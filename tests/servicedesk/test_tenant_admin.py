@@ -372,3 +372,15 @@ def test_times_show_in_the_tenants_zone(world, admin_client):
     body = admin_client.get(url("overview", world)).content.decode()
     assert "2026-07-01 14:00" in body  # Europe/Berlin in summer is UTC+2
     assert "When (Europe/Berlin)" in body
+
+
+@pytest.mark.parametrize("extra", [5, 50])
+def test_overview_query_count_is_constant(world, admin_client, django_assert_num_queries, extra):
+    for n in range(extra):
+        TeamFactory(tenant=world.tenant)
+        AuditEvent.objects.create(tenant=world.tenant, action="probe", target=f"t{n}")
+    admin_client.get(url("overview", world))
+    # session, user, memberships, set row-level tenant, member counts, teams,
+    # pending invitations, recent changes, reset
+    with django_assert_num_queries(9):
+        assert admin_client.get(url("overview", world)).status_code == 200
