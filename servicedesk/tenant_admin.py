@@ -95,7 +95,8 @@ def members(request: TenantRequest, tenant_slug: str) -> HttpResponse:
             messages.success(request, f"Invitation sent to {invitation.email}.")
             return redirect("tenant_admin:members", tenant_slug=tenant_slug)
         status = 400
-    filters = MemberFilterForm(request.GET)
+    # Own ids: the invitation form on the same page has a "role" field too.
+    filters = MemberFilterForm(request.GET, auto_id="filter_%s")
     criteria = filters.cleaned_data if filters.is_valid() else {}
     page = Paginator(
         selectors.member_list(

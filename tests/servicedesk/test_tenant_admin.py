@@ -384,3 +384,11 @@ def test_overview_query_count_is_constant(world, admin_client, django_assert_num
     # pending invitations, recent changes, reset
     with django_assert_num_queries(9):
         assert admin_client.get(url("overview", world)).status_code == 200
+
+
+def test_members_page_has_no_duplicate_ids(world, admin_client):
+    import re
+
+    body = admin_client.get(url("members", world)).content.decode()
+    ids = re.findall(r'\sid="([^"]+)"', body)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
