@@ -236,6 +236,23 @@ class Invitation(TenantOwned):
         return (now or timezone.now()) >= self.expires_at()
 
 
+AUDIT_ACTION_LABELS = {
+    "invitation.created": "Invitation sent",
+    "invitation.resent": "Invitation sent again",
+    "invitation.revoked": "Invitation withdrawn",
+    "invitation.accepted": "Invitation accepted",
+    "membership.role_changed": "Role changed",
+    "membership.deactivated": "Member deactivated",
+    "membership.reactivated": "Member reactivated",
+    "team.created": "Team created",
+    "team.updated": "Team changed",
+    "team.member_added": "Added to team",
+    "team.member_removed": "Removed from team",
+    "team.lead_set": "Team lead set",
+    "tenant.updated": "Organisation settings changed",
+}
+
+
 class AuditEvent(TenantOwned):
     """Append-only record of an administrative change in a tenant
     (members, roles, teams, invitations). Nothing edits or deletes these."""
@@ -251,3 +268,23 @@ class AuditEvent(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.action} {self.target}"
+
+    @property
+    def label(self) -> str:
+        """The action as an admin reads it; the code stays the stable key."""
+        return AUDIT_ACTION_LABELS.get(self.action, self.action)
+
+    @property
+    def details(self) -> str:
+        """The change's data as one line: ``role: agent → lead``, ``user: x``."""
+        parts = []
+        for key, value in self.data.items():
+            if isinstance(value, list) and len(value) == 2:
+                parts.append(f"{key}: {value[0]} → {value[1]}")
+            elif key in {"old", "new"}:
+                continue
+            else:
+                parts.append(f"{key}: {value}")
+        if "old" in self.data or "new" in self.data:
+            parts.insert(0, f"{self.data.get('old') or '—'} → {self.data.get('new') or '—'}")
+        return "; ".join(parts)

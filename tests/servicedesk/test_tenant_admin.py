@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from servicedesk import services
 from servicedesk.models import AuditEvent, Membership, Role, Team
 from tests.servicedesk.factories import MembershipFactory, TeamFactory, UserFactory
 
@@ -319,7 +320,7 @@ def test_overview_shows_counts_and_recent_changes(world, admin_client):
     admin_client.post(url("teams", world), {"name": "Audit Me"})
     response = admin_client.get(url("overview", world))
     body = response.content.decode()
-    assert "team.created" in body
+    assert "Team created" in body
     assert "Audit Me" in body
     counts = Membership.objects.for_tenant(world.tenant).filter(is_active=True).count()
     assert counts == 4
@@ -392,3 +393,36 @@ def test_members_page_has_no_duplicate_ids(world, admin_client):
     body = admin_client.get(url("members", world)).content.decode()
     ids = re.findall(r'\sid="([^"]+)"', body)
     assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
+def test_every_recorded_action_has_a_label():
+    import ast
+    from pathlib import Path
+
+    from servicedesk.models import AUDIT_ACTION_LABELS
+
+    source = Path(services.__file__).read_text()
+    recorded = {
+        node.value.value
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.keyword)
+        and node.arg == "action"
+        and isinstance(node.value, ast.Constant)
+    }
+    assert recorded
+    assert recorded <= set(AUDIT_ACTION_LABELS)
+
+
+def test_audit_details_read_as_changes(world):
+    event = AuditEvent(
+        tenant=world.tenant,
+        action="membership.role_changed",
+        target="x",
+        data={"old": "agent", "new": "lead"},
+    )
+    assert event.label == "Role changed"
+    assert event.details == "agent → lead"
+    event = AuditEvent(
+        tenant=world.tenant, action="tenant.updated", target="x", data={"name": ["A", "B"]}
+    )
+    assert event.details == "name: A → B"
