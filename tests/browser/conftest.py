@@ -55,9 +55,10 @@ def page(browser, live_server) -> Iterator[object]:
 def screenshot(page, request):
     ARTIFACTS.mkdir(exist_ok=True)
 
-    def take(name: str) -> Path:
+    def take(name: str, of: object = None) -> Path:
+        """Save a full-page screenshot of ``of`` (default: the test's page)."""
         path = ARTIFACTS / f"{request.node.name}-{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        (of or page).screenshot(path=str(path), full_page=True)
         return path
 
     return take
