@@ -18,6 +18,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+import csp.constants
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
@@ -87,6 +88,7 @@ INSTALLED_APPS = [
     "guardian",
     "django_celery_beat",
     "axes",
+    "csp",
     "servicedesk",
     "tickets",
     "catalog",
@@ -106,6 +108,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "servicedesk.middleware.TenantMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into its 429 page.
@@ -293,6 +296,25 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Security (production values unless DEBUG) ------------------------------------
+# Content-Security-Policy (django-csp): only this site's own scripts, styles,
+# fonts and connections; no inline script anywhere, no framing. Tickets and
+# articles will show text people typed, so markup that slips through the
+# sanitiser still cannot run. The API docs relax style-src for Swagger UI
+# (servicedesk/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.constants.SELF],
+        "script-src": [csp.constants.SELF],
+        "style-src": [csp.constants.SELF],
+        "img-src": [csp.constants.SELF, "data:"],
+        "font-src": [csp.constants.SELF],
+        "connect-src": [csp.constants.SELF],
+        "form-action": [csp.constants.SELF],
+        "base-uri": [csp.constants.SELF],
+        "frame-ancestors": [csp.constants.NONE],
+        "object-src": [csp.constants.NONE],
+    },
+}
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False
