@@ -35,6 +35,7 @@ class Route:
     name: str
     route: str
     kwargs: tuple[str, ...]
+    area: str | None  # set by access.tenant_area on the view
 
     def url(self, values: dict[str, object]) -> str:
         return "/" + PARAM.sub(lambda m: str(values[m.group("name")]), self.route)
@@ -48,7 +49,8 @@ def walk(patterns, prefix: str = "", namespace: str = ""):
         elif isinstance(entry, URLPattern):
             route = prefix + str(entry.pattern)
             name = f"{namespace}{entry.name or route}"
-            yield Route(name, route, tuple(m.group("name") for m in PARAM.finditer(route)))
+            keys = tuple(m.group("name") for m in PARAM.finditer(route))
+            yield Route(name, route, keys, getattr(entry.callback, "tenant_area", None))
 
 
 def excluded(route: Route) -> bool:
@@ -63,6 +65,11 @@ TENANT_ROUTES = [r for r in ROUTES if "tenant_slug" in r.kwargs]
 OBJECT_ROUTES = [r for r in TENANT_ROUTES if set(r.kwargs) - {"tenant_slug"}]
 FLAT_ROUTES = [r for r in ROUTES if not set(r.kwargs) - {"tenant_slug"}]
 VISITORS = [None, *ROLES]
+
+
+def test_every_tenant_route_is_behind_a_role_gate():
+    ungated = [r.name for r in TENANT_ROUTES if r.area not in AREA_ROLES]
+    assert not ungated, f"tenant routes without access.tenant_area: {ungated}"
 
 
 def test_every_route_is_walked_or_excluded_with_a_reason():
@@ -86,13 +93,6 @@ def assert_no_leak(response, theirs, what: str) -> None:
     body = response.content.decode(errors="replace")
     for marker in foreign_markers(theirs):
         assert marker not in body, f"{what}: foreign data {marker!r} in the response"
-
-
-def area_of(route: Route) -> str:
-    for area in ("desk", "admin"):
-        if f"/{area}/" in f"/{route.route}":
-            return area
-    return "portal"
 
 
 @pytest.mark.parametrize("route", TENANT_ROUTES, ids=lambda r: r.name)
@@ -125,7 +125,7 @@ def test_foreign_object_in_our_tenant_is_not_found(worlds, route, method):
     values["tenant_slug"] = ours.tenant.slug
     url = route.url(values)
     before = foreign_fingerprint(theirs)
-    minimum = AREA_ROLES[area_of(route)]
+    minimum = AREA_ROLES[route.area]
     for role in ROLES:
         response = getattr(client_for(ours.user(role)), method)(url)
         what = f"{method.upper()} {url} as {role}"
