@@ -5,6 +5,7 @@ No browser is ever downloaded: the executable is the system one.
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,6 +41,24 @@ def browser() -> Iterator[object]:
         )
         yield browser
         browser.close()
+
+
+DEMO_PASSWORD = "demo-password"
+
+
+@pytest.fixture
+def demo(transactional_db):
+    """The seeded demo (acme, globex and their people), as `make run` shows it."""
+    from django.core.management import call_command
+
+    call_command("seed_demo", verbosity=0, stdout=io.StringIO())
+
+
+def sign_in(page, email: str, password: str = DEMO_PASSWORD) -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
 
 
 @pytest.fixture

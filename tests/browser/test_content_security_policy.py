@@ -4,9 +4,9 @@ no blocked script, style or connection anywhere a person goes."""
 from __future__ import annotations
 
 import pytest
-from django.core.management import call_command
 
 from servicedesk.models import User
+from tests.browser.conftest import DEMO_PASSWORD, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,8 +27,7 @@ PAGES = [
 ]
 
 
-def test_no_page_trips_the_policy(page, live_server):
-    call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))  # noqa: SIM115
+def test_no_page_trips_the_policy(page, demo):
     operator = User.objects.get(email="admin@acme.example")
     operator.is_staff = operator.is_superuser = True
     operator.save()
@@ -44,7 +43,7 @@ def test_no_page_trips_the_policy(page, live_server):
     response = page.goto("/accounts/login/")
     assert "script-src 'self'" in response.headers["content-security-policy"]
     page.get_by_label("E-mail").fill("admin@acme.example")
-    page.get_by_label("Password").fill("demo-password")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/t/acme/desk/")
     for path in PAGES:
@@ -59,12 +58,8 @@ def test_no_page_trips_the_policy(page, live_server):
     assert violations == []
 
 
-def test_swagger_ui_renders_under_the_policy(page, live_server, screenshot):
-    call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))  # noqa: SIM115
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail").fill("agent@acme.example")
-    page.get_by_label("Password").fill("demo-password")
-    page.get_by_role("button", name="Sign in").click()
+def test_swagger_ui_renders_under_the_policy(page, demo, screenshot):
+    sign_in(page, "agent@acme.example")
     page.wait_for_url("**/t/acme/desk/")
     page.goto("/api/docs/")
     page.get_by_text("/api/v1/me/").wait_for()

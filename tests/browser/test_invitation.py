@@ -7,22 +7,15 @@ import re
 
 import pytest
 from django.core import mail
-from django.core.management import call_command
+
+from tests.browser.conftest import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def demo(db):
-    call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))  # noqa: SIM115
-
-
 def test_invite_accept_and_start_working(page, browser, live_server, demo, screenshot, settings):
     settings.SITE_URL = live_server.url
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail").fill("admin@acme.example")
-    page.get_by_label("Password").fill("demo-password")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, "admin@acme.example")
     page.wait_for_url("**/t/acme/desk/")
     page.goto("/t/acme/admin/members/")
     invite = page.get_by_role("region", name="Invite someone")

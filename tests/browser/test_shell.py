@@ -3,23 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from django.core.management import call_command
+
+from tests.browser.conftest import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "demo-password"
-
-
-@pytest.fixture
-def demo(db):
-    call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))  # noqa: SIM115
-
-
-def sign_in(page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def sign_out(page) -> None:
@@ -45,10 +32,7 @@ def test_agent_signs_in_to_the_desk_and_out(page, demo, screenshot):
 
 
 def test_wrong_password_says_so(page, demo):
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail").fill("agent@acme.example")
-    page.get_by_label("Password").fill("not-the-password")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, "agent@acme.example", password="not-the-password")
     assert page.get_by_text("That e-mail and password do not match an account").is_visible()
 
 
