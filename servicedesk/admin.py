@@ -13,7 +13,8 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from servicedesk.models import AuditEvent, Invitation, Membership, Team, Tenant, User
+from servicedesk import services
+from servicedesk.models import ApiToken, AuditEvent, Invitation, Membership, Team, Tenant, User
 
 
 class OperatorAdmin(admin.ModelAdmin):
@@ -70,6 +71,29 @@ class InvitationAdmin(OperatorAdmin):
     list_filter = ("tenant", "role")
     search_fields = ("email",)
     readonly_fields = ("nonce",)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(OperatorAdmin):
+    """Tokens are issued in the tenant's admin area or by ``create_api_token``
+    (only there can the secret be shown); here they are read and revoked."""
+
+    list_display = ("name", "tenant", "user", "prefix", "created_at", "expires_at", "revoked_at")
+    list_filter = ("tenant",)
+    search_fields = ("name", "prefix", "user__email")
+    exclude = ("key_hash",)
+    actions = ("revoke",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        for token in queryset:
+            services.api_token_revoke(actor=request.user, token=token)  # type: ignore[arg-type]
 
 
 @admin.register(AuditEvent)

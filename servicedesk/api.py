@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from servicedesk.models import User
+from servicedesk.models import ApiToken, User
 from servicedesk.selectors import memberships_for_user
 
 
@@ -32,14 +32,18 @@ class MeSerializer(serializers.Serializer):
 
 
 class MeView(APIView):
-    """The signed-in user and the tenants they can enter, with their role in each."""
+    """The caller and the tenants they can enter, with their role in each.
+
+    Called with an API token, only the token's tenant is listed: a token acts
+    in that one tenant, whatever else its owner may enter.
+    """
 
     @extend_schema(responses=MeSerializer, operation_id="me_retrieve", tags=["accounts"])
     def get(self, request: Request) -> Response:
         user = cast(User, request.user)  # IsAuthenticated ran first
-        data = {
-            "email": user.email,
-            "full_name": user.full_name,
-            "memberships": list(memberships_for_user(user)),
-        }
+        token = request.auth
+        memberships = (
+            [token.membership] if isinstance(token, ApiToken) else list(memberships_for_user(user))
+        )
+        data = {"email": user.email, "full_name": user.full_name, "memberships": memberships}
         return Response(MeSerializer(data).data)

@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, QueryDict
 from django.template.loader import render_to_string
 
-from servicedesk.models import Role, Team, Tenant, User, timezone_names
-from servicedesk.selectors import staff_users
+from servicedesk.models import API_SCOPES, Role, Team, Tenant, User, timezone_names
+from servicedesk.selectors import active_member_users, staff_users
 from servicedesk.tasks import enqueue, send_email
 
 T = TypeVar("T")
@@ -195,3 +195,42 @@ class AcceptInvitationForm(forms.Form):
             except forms.ValidationError as exc:
                 self.add_error("password1", exc)
         return data
+
+
+class MemberChoiceField(forms.ModelChoiceField):
+    """Choose a member, shown by name and e-mail (names need not be unique)."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.full_name} <{obj.email}>" if obj.full_name else str(obj.email)
+
+
+class ApiTokenForm(forms.Form):
+    """Issue an API token for one of the tenant's active members."""
+
+    user = MemberChoiceField(
+        queryset=User.objects.none(),
+        label="Member",
+        help_text="The token acts as this person, within their role.",
+    )
+    name = forms.CharField(
+        max_length=100, help_text="What will use the token, e.g. “Monitoring alerts”."
+    )
+    scopes = forms.MultipleChoiceField(
+        widget=forms.CheckboxSelectMultiple, help_text="What the token may do."
+    )
+    expires_in_days = forms.IntegerField(
+        label="Expires after (days)",
+        min_value=1,
+        max_value=3650,
+        required=False,
+        initial=90,
+        help_text="Leave empty for a token that does not expire.",
+    )
+
+    def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        cast(MemberChoiceField, self.fields["user"]).queryset = active_member_users(tenant=tenant)
+        # Read per form, so scopes other apps register later are offered too.
+        cast(forms.MultipleChoiceField, self.fields["scopes"]).choices = [
+            (scope, f"{scope} — {description}") for scope, description in API_SCOPES.items()
+        ]

@@ -28,6 +28,10 @@ def resolve_tenant_membership(
     if not user.is_authenticated:
         raise Http404("No such tenant")
     memberships = list(memberships_for_user(user))
+    for each in memberships:
+        # The member is the signed-in user: hand the row over instead of
+        # letting every ``membership.user`` fetch it again.
+        each.user = user
     membership = next((m for m in memberships if m.tenant.slug == slug), None)
     if membership is None:
         raise Http404("No such tenant")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import zoneinfo
+from datetime import datetime
 from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -236,7 +238,98 @@ class Invitation(TenantOwned):
         return (now or timezone.now()) >= self.expires_at()
 
 
+# --- API tokens ----------------------------------------------------------------------
+
+# What an API token may be allowed to do, by scope name. Other apps register
+# theirs with ``register_api_scope`` in their models module, which their API
+# module imports before it names the scope in a viewset's permission map.
+API_SCOPES: dict[str, str] = {
+    "tickets:read": "Read tickets, their comments and history",
+    "tickets:write": "Create tickets, change them and comment on them",
+    "sla:admin": "Manage SLA policies and business calendars",
+}
+
+
+def register_api_scope(name: str, description: str) -> None:
+    """Make a scope known to tokens, forms and viewset permission maps."""
+    if API_SCOPES.get(name, description) != description:
+        raise ValueError(f"API scope {name!r} is registered already with another meaning")
+    API_SCOPES[name] = description
+
+
+API_TOKEN_PREFIX = "sd_"  # noqa: S105 - marks secrets for scanners; not one itself
+# Enough of the secret to tell tokens apart in a list; far too little to guess the rest.
+API_TOKEN_SHOWN_CHARS = 8
+
+
+def new_api_token_secret() -> str:
+    """A fresh secret: the recognisable prefix and 256 random bits."""
+    return API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_api_token(secret: str) -> str:
+    """What is stored of a secret. A plain SHA-256 suffices: the secret is
+    random and long, so there is nothing for a slow hash to protect."""
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class ApiToken(TenantOwned):
+    """A secret that lets an integration call the API as one member of one
+    tenant, limited to ``scopes`` (the member's role still applies).
+
+    Only the secret's hash is stored; the secret is shown once, at creation.
+    A token stops working when revoked, when expired, and while its member,
+    user or tenant is deactivated.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=API_TOKEN_SHOWN_CHARS)
+    # Unique across tenants: a request names its token before anyone knows its tenant.
+    key_hash = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    # Set by ``services.api_token_authenticate``: the owner's active membership
+    # in the token's tenant, as found when the token was presented.
+    membership: Membership | None = None
+
+    class Meta:
+        ordering: ClassVar = ["-created_at"]
+        indexes: ClassVar = [
+            models.Index(fields=["tenant", "-created_at"]),
+            models.Index(fields=["tenant", "prefix"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+
+    def is_usable(self, now: datetime | None = None) -> bool:
+        """Not revoked and not expired (membership and tenant are checked apart)."""
+        return self.revoked_at is None and not self.is_expired(now)
+
+    @property
+    def status(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.is_expired() else "active"
+
+    def scope_labels(self) -> list[str]:
+        return [API_SCOPES.get(scope, scope) for scope in self.scopes]
+
+
 AUDIT_ACTION_LABELS = {
+    "api_token.created": "API token created",
+    "api_token.revoked": "API token revoked",
     "invitation.created": "Invitation sent",
     "invitation.resent": "Invitation sent again",
     "invitation.revoked": "Invitation withdrawn",
@@ -250,6 +343,9 @@ AUDIT_ACTION_LABELS = {
     "team.member_removed": "Removed from team",
     "team.lead_set": "Team lead set",
     "tenant.updated": "Organisation settings changed",
+    "tickets.settings_changed": "Ticket settings changed",
+    "tickets.category_created": "Category added",
+    "tickets.category_deleted": "Category removed",
 }
 
 

@@ -6,10 +6,19 @@ Every lookup by key happens *inside* the tenant and raises the same 404 for
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from servicedesk.models import AuditEvent, Invitation, Membership, Role, Team, Tenant, User
+from servicedesk.models import (
+    ApiToken,
+    AuditEvent,
+    Invitation,
+    Membership,
+    Role,
+    Team,
+    Tenant,
+    User,
+)
 
 
 def memberships_for_user(user: User) -> QuerySet[Membership]:
@@ -66,6 +75,12 @@ def get_membership(*, tenant: Tenant, membership_id: int) -> Membership:
     )
 
 
+def active_member_users(*, tenant: Tenant) -> QuerySet[User]:
+    """Active users with an active membership in the tenant, by e-mail."""
+    active = Membership.objects.for_tenant(tenant).filter(is_active=True)
+    return User.objects.filter(pk__in=active.values("user_id"), is_active=True).order_by("email")
+
+
 def staff_users(*, tenant: Tenant) -> QuerySet[User]:
     """Active agents, leads and admins of the tenant: who may join a team."""
     staff = Membership.objects.for_tenant(tenant).filter(
@@ -120,4 +135,20 @@ def recent_audit_events(*, tenant: Tenant, limit: int = 20) -> QuerySet[AuditEve
         AuditEvent.objects.for_tenant(tenant)
         .select_related("actor")
         .order_by("-created_at")[:limit]
+    )
+
+
+def api_token_list(*, tenant: Tenant) -> QuerySet[ApiToken]:
+    """The tenant's API tokens, newest first, with owner and issuer: usable
+    ones on top, revoked ones after them for the record."""
+    return (
+        ApiToken.objects.for_tenant(tenant)
+        .select_related("user", "created_by")
+        .order_by(F("revoked_at").desc(nulls_first=True), "-created_at", "-pk")
+    )
+
+
+def get_api_token(*, tenant: Tenant, token_id: int) -> ApiToken:
+    return get_object_or_404(
+        ApiToken.objects.for_tenant(tenant).select_related("user"), pk=token_id
     )

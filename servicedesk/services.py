@@ -1,4 +1,4 @@
-"""Writes of the tenancy core: invitations, memberships, teams.
+"""Writes of the tenancy core: invitations, memberships, teams, API tokens.
 
 Each service runs in one transaction, enforces its rules (raising
 ``ValidationError`` with field messages), records an ``AuditEvent`` and
@@ -7,7 +7,9 @@ schedules side effects after commit.
 
 from __future__ import annotations
 
+import hmac
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from smtplib import SMTPException
@@ -15,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -24,6 +26,10 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from servicedesk.models import (
+    API_SCOPES,
+    API_TOKEN_PREFIX,
+    API_TOKEN_SHOWN_CHARS,
+    ApiToken,
     AuditEvent,
     Invitation,
     Membership,
@@ -31,6 +37,8 @@ from servicedesk.models import (
     Team,
     Tenant,
     User,
+    hash_api_token,
+    new_api_token_secret,
     validate_timezone,
 )
 
@@ -580,3 +588,136 @@ def team_set_lead(*, actor: User, team: Team, user: User | None) -> Team:
         new=user.email if user else None,
     )
     return team
+
+
+# --- API tokens ------------------------------------------------------------------------
+
+# What a presented secret must look like before it is worth a database query.
+_API_TOKEN_FORMAT = re.compile(re.escape(API_TOKEN_PREFIX) + r"[A-Za-z0-9_-]{20,100}")
+# ``last_used_at`` is written at most this often per token: a busy integration
+# would otherwise turn every read into a write.
+API_TOKEN_LAST_USED_RESOLUTION = timedelta(minutes=1)
+API_TOKEN_NAME_MAX_LENGTH = 100
+
+
+@transaction.atomic
+def api_token_create(
+    *,
+    tenant: Tenant,
+    actor: User | None,
+    user: User,
+    name: str,
+    scopes: list[str],
+    expires_at: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """Issue a token that lets ``user`` call the API in ``tenant`` within ``scopes``.
+
+    Returns the token and its secret. The secret is not stored (only its
+    hash) and cannot be shown again. ``actor`` is None when an operator
+    issues it from the command line.
+    """
+    errors: dict[str, str] = {}
+    name = name.strip()
+    if not name:
+        errors["name"] = "Name the token after what will use it."
+    elif len(name) > API_TOKEN_NAME_MAX_LENGTH or "\x00" in name:
+        errors["name"] = "Use up to 100 printable characters."
+    wanted = sorted({scopes} if isinstance(scopes, str) else set(scopes))
+    unknown = [scope for scope in wanted if scope not in API_SCOPES]
+    if unknown:
+        errors["scopes"] = f"Unknown scope: {', '.join(unknown)}. Known: {', '.join(API_SCOPES)}."
+    elif not wanted:
+        errors["scopes"] = "Choose at least one scope."
+    is_member = (
+        user.is_active
+        and Membership.objects.for_tenant(tenant).filter(user=user, is_active=True).exists()
+    )
+    if not is_member:
+        errors["user"] = "The token's owner must be an active member of this organisation."
+    if expires_at is not None and expires_at <= timezone.now():
+        errors["expires_at"] = "The expiry must lie in the future."
+    if not tenant.is_active:
+        errors[NON_FIELD_ERRORS] = "This organisation is deactivated."
+    if errors:
+        raise ValidationError(errors)
+    secret = new_api_token_secret()
+    token = ApiToken.objects.create(
+        tenant=tenant,
+        user=user,
+        name=name,
+        prefix=secret[:API_TOKEN_SHOWN_CHARS],
+        key_hash=hash_api_token(secret),
+        scopes=wanted,
+        created_by=actor,
+        expires_at=expires_at,
+    )
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        action="api_token.created",
+        target=name,
+        user=user.email,
+        # One string: a two-item list would read as "old → new" in the audit trail.
+        scopes=", ".join(wanted),
+        expires=expires_at.isoformat() if expires_at else "never",
+    )
+    return token, secret
+
+
+@transaction.atomic
+def api_token_revoke(*, actor: User | None, token: ApiToken) -> ApiToken:
+    """Stop a token from working, for good. Revoking it again changes nothing."""
+    token = (
+        ApiToken.objects.for_tenant(token.tenant_id)
+        .select_for_update()
+        .select_related("tenant", "user")
+        .get(pk=token.pk)
+    )
+    if token.revoked_at is not None:
+        return token
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    audit_record(
+        tenant=token.tenant,
+        actor=actor,
+        action="api_token.revoked",
+        target=token.name,
+        user=token.user.email,
+    )
+    return token
+
+
+def api_token_authenticate(raw: str, *, now: datetime | None = None) -> ApiToken | None:
+    """The usable token whose secret is ``raw``, with ``membership`` set; else None.
+
+    Refused alike (None, nothing said about why): malformed, unknown, revoked
+    and expired tokens, and tokens whose user, membership or tenant is
+    inactive. The secret is looked up by its hash, so response times tell an
+    attacker at most something about a hash, never about a stored secret.
+    """
+    if not isinstance(raw, str) or not _API_TOKEN_FORMAT.fullmatch(raw):
+        return None
+    now = now or timezone.now()
+    digest = hash_api_token(raw)
+    token = (
+        # Token-addressed: the secret, not the URL, names the tenant.
+        ApiToken.objects.unscoped().select_related("tenant", "user").filter(key_hash=digest).first()
+    )
+    if token is None or not hmac.compare_digest(token.key_hash, digest):
+        return None
+    if not (token.is_usable(now) and token.tenant.is_active and token.user.is_active):
+        return None
+    membership = (
+        Membership.objects.for_tenant(token.tenant_id)
+        .filter(user_id=token.user_id, is_active=True)
+        .first()
+    )
+    if membership is None:
+        return None
+    membership.tenant = token.tenant
+    membership.user = token.user
+    token.membership = membership
+    if token.last_used_at is None or now - token.last_used_at >= API_TOKEN_LAST_USED_RESOLUTION:
+        ApiToken.objects.for_tenant(token.tenant_id).filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token

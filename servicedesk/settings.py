@@ -139,6 +139,11 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        # Short OLTP queries: PostgreSQL's JIT compiles plans whose estimated
+        # cost (inflated by the row-level security filter) crosses its
+        # threshold, spending more time compiling than the query takes.
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -197,7 +202,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "servicedesk.purge_stale_invitations",
         "schedule": timedelta(hours=1),
     },
+    "deliver-owed-notifications": {
+        "task": "tickets.deliver_owed_notifications",
+        "schedule": timedelta(minutes=1),
+    },
+    "close-resolved-tickets": {
+        "task": "tickets.close_resolved_tickets",
+        "schedule": timedelta(minutes=15),
+    },
 }
+
+# --- Tickets ---------------------------------------------------------------------
+TICKET_ATTACHMENT_MAX_BYTES = env_int("TICKET_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024)
+# Uploads above this size spool to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # --- Auth ------------------------------------------------------------------------
 AUTH_USER_MODEL = "servicedesk.User"
@@ -275,13 +293,27 @@ STORAGES = {
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 
 # --- REST API ----------------------------------------------------------------------
+# Tenant-scoped views subclass servicedesk.api_base.TenantGenericViewSet. The
+# classes named here live in servicedesk.api_defaults, not api_base: DRF imports
+# them while defining the very classes api_base subclasses.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so that anonymous calls get 401 + "WWW-Authenticate: Bearer".
+        "servicedesk.api_defaults.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON only: the browsable API's pages need inline script, which the CSP
+    # forbids, and /api/docs/ documents the API for people.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "servicedesk.api_defaults.CursorPagination",
+    "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "servicedesk.api_defaults.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "servicedesk API",
@@ -293,6 +325,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Impact and urgency share one scale.
+    "ENUM_NAME_OVERRIDES": {"LevelEnum": "tickets.models.Level"},
 }
 
 # --- Security (production values unless DEBUG) ------------------------------------

@@ -1,4 +1,5 @@
-"""The tenant admin area (``/t/<slug>/admin/``): members, invitations, teams.
+"""The tenant admin area (``/t/<slug>/admin/``): members, invitations, teams,
+API tokens.
 
 Not Django's admin: that one is for platform operators. Every view reads
 through ``request.tenant`` and writes through ``servicedesk.services``.
@@ -6,17 +7,22 @@ through ``request.tenant`` and writes through ``servicedesk.services``.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from servicedesk import selectors, services
 from servicedesk.access import TenantRequest, tenant_area
 from servicedesk.forms import (
+    ApiTokenForm,
     InvitationForm,
     MemberFilterForm,
     RoleForm,
@@ -288,3 +294,55 @@ def team_members(request: TenantRequest, tenant_slug: str, team_slug: str) -> Ht
         team = selectors.get_team(tenant=tenant, slug=team_slug)
         return _team_page(request, team, status=400 if errors else 200)
     return redirect("tenant_admin:team", tenant_slug=tenant_slug, team_slug=team.slug)
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_area("admin")
+def api_tokens(request: TenantRequest, tenant_slug: str) -> HttpResponse:
+    """The tenant's API tokens and the form that issues one.
+
+    A new token's secret is shown on the page that answers the POST, once:
+    only its hash is stored, so it is never in a redirect, the session or a log.
+    """
+    tenant = request.tenant
+    form = ApiTokenForm(posted(request), tenant=tenant)
+    status = 200
+    if request.method == "POST":
+        issued = submit(
+            form,
+            lambda data: services.api_token_create(
+                tenant=tenant,
+                actor=request.user,
+                user=data["user"],
+                name=data["name"],
+                scopes=data["scopes"],
+                expires_at=timezone.now() + timedelta(days=data["expires_in_days"])
+                if data["expires_in_days"]
+                else None,
+            ),
+        )
+        if issued:
+            token, secret = issued
+            response = render(
+                request,
+                "servicedesk/admin/api_token_created.html",
+                {"token": token, "secret": secret},
+            )
+            add_never_cache_headers(response)
+            return response
+        status = 400
+    return render(
+        request,
+        "servicedesk/admin/api_tokens.html",
+        {"tokens": selectors.api_token_list(tenant=tenant), "form": form},
+        status=status,
+    )
+
+
+@require_POST
+@tenant_area("admin")
+def api_token_revoke(request: TenantRequest, tenant_slug: str, token_id: int) -> HttpResponse:
+    token = selectors.get_api_token(tenant=request.tenant, token_id=token_id)
+    services.api_token_revoke(actor=request.user, token=token)
+    messages.success(request, f"API token “{token.name}” revoked; it no longer works.")
+    return redirect("tenant_admin:api_tokens", tenant_slug=tenant_slug)

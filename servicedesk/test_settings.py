@@ -6,6 +6,8 @@ eager tasks); the tests that exercise Redis turn it on themselves.
 """
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault(
     "DATABASE_URL", "postgres://servicedesk:servicedesk@127.0.0.1:5432/servicedesk"
@@ -21,3 +23,5 @@ SITE_URL = "http://testserver"
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 LOGGING["root"]["level"] = "WARNING"  # type: ignore[index]  # noqa: F405
 WHITENOISE_AUTOREFRESH = True  # no collectstatic in tests
+# Uploaded files of the suite go to a scratch directory, not the project's var/.
+MEDIA_ROOT = Path(tempfile.gettempdir()) / "servicedesk-test-media"

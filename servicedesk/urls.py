@@ -7,6 +7,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from servicedesk import api, health, tenant_admin, views
 from servicedesk.forms import EmailAuthenticationForm, QueuedPasswordResetForm
+from tickets import api as tickets_api
+from tickets import desk, portal
 
 accounts_patterns = [
     path(
@@ -70,15 +72,22 @@ tenant_admin_patterns: tuple[list[URLPattern], str] = (
         path("teams/", tenant_admin.teams, name="teams"),
         path("teams/<slug:team_slug>/", tenant_admin.team_detail, name="team"),
         path("teams/<slug:team_slug>/members/", tenant_admin.team_members, name="team_members"),
+        path("api-tokens/", tenant_admin.api_tokens, name="api_tokens"),
+        path(
+            "api-tokens/<int:token_id>/revoke/",
+            tenant_admin.api_token_revoke,
+            name="api_token_revoke",
+        ),
     ],
     "tenant_admin",
 )
 
 tenant_patterns: list[URLPattern | URLResolver] = [
     path("", views.tenant_home, name="tenant_home"),
-    path("portal/", views.portal_home, name="portal"),
-    path("desk/", views.desk_home, name="desk"),
+    path("portal/", portal.home, name="portal"),
+    path("desk/", desk.queue, name="desk"),
     path("admin/", include(tenant_admin_patterns)),
+    path("", include("tickets.urls")),
 ]
 
 urlpatterns = [
@@ -101,4 +110,5 @@ urlpatterns = [
         name="api_docs",
     ),
     path("api/v1/me/", api.MeView.as_view(), name="api_me"),
+    path("api/v1/", include(tickets_api.router.urls)),
 ]

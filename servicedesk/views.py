@@ -60,33 +60,6 @@ def tenant_home(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     return redirect(_area_for(request.membership), tenant_slug=tenant_slug)
 
 
-@tenant_area("portal")
-def portal_home(request: TenantRequest, tenant_slug: str) -> HttpResponse:
-    tenant = request.tenant
-    return render(
-        request,
-        "servicedesk/portal_home.html",
-        {
-            "teams": selectors.team_list(tenant=tenant),
-            "my_teams": selectors.teams_of_user(tenant=tenant, user=request.user),
-        },
-    )
-
-
-@tenant_area("desk")
-def desk_home(request: TenantRequest, tenant_slug: str) -> HttpResponse:
-    tenant = request.tenant
-    teams = list(selectors.teams_with_members(tenant=tenant))
-    mine = [team for team in teams if any(m.pk == request.user.pk for m in team.members.all())]
-    in_a_team = {member.pk for team in teams for member in team.members.all()}
-    unteamed = [u for u in selectors.staff_users(tenant=tenant) if u.pk not in in_a_team]
-    return render(
-        request,
-        "servicedesk/desk_home.html",
-        {"teams": teams, "my_teams": mine, "unteamed": unteamed},
-    )
-
-
 @require_http_methods(["GET", "POST"])
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     """The link from an invitation e-mail.

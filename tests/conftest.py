@@ -9,34 +9,99 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from django.core.files.base import ContentFile
 from django.test import Client
 from django.utils import timezone
 
-from servicedesk.models import Invitation, Membership, Role, Team, Tenant, User
+from servicedesk.models import ApiToken, Invitation, Membership, Role, Team, Tenant, User
 from tests.servicedesk.factories import (
+    ApiTokenFactory,
     MembershipFactory,
     TeamFactory,
     TenantFactory,
     UserFactory,
+)
+from tickets.models import Attachment, Category, Comment, SavedView, Ticket, TicketCounter
+from tickets.services import (
+    Actor,
+    comment_add,
+    notifications_muted,
+    ticket_create,
+    watcher_add,
 )
 
 ROLES = [Role.REQUESTER, Role.AGENT, Role.LEAD, Role.ADMIN]
 
 
 @dataclass
+class TicketWorld:
+    """A tenant's ticket with a public reply, an internal note, a file, its
+    events, a watcher and a saved view: something for every ticket route to
+    reach for."""
+
+    ticket: Ticket
+    comment: Comment
+    note: Comment
+    attachment: Attachment
+    saved_view: SavedView
+    category: Category
+
+
+def build_ticket_world(
+    tenant: Tenant, members: dict[str, Membership], team: Team, *, first_number: int
+) -> TicketWorld:
+    # Numbers start where the other world's never reach, so a foreign key
+    # names nothing in our tenant.
+    TicketCounter.objects.create(tenant=tenant, kind="incident", last_number=first_number - 1)
+    agent = Actor.of(members[Role.AGENT])
+    requester = members[Role.REQUESTER].user
+    label = tenant.slug.title()
+    category = Category.objects.create(tenant=tenant, name=f"{label} Plumbing")
+    with notifications_muted():
+        ticket = ticket_create(
+            actor=agent,
+            kind="incident",
+            title=f"{label} printer on fire",
+            description=f"{label} smoke everywhere",
+            requester=requester,
+            team=team,
+            category=category,
+            tags=[f"{tenant.slug}-tag"],
+        )
+        comment = comment_add(actor=agent, ticket=ticket, body=f"{label} public reply")
+        note = comment_add(
+            actor=agent,
+            ticket=ticket,
+            body=f"{label} internal note",
+            is_internal=True,
+            files=[ContentFile(b"log line", f"{tenant.slug}-server.log")],
+        )
+        watcher_add(actor=agent, ticket=ticket, user=members[Role.LEAD].user)
+    saved_view = SavedView.objects.create(
+        tenant=tenant, owner=agent.user, team=team, name=f"{label} hot queue", query="status=new"
+    )
+    attachment = Attachment.objects.for_tenant(tenant).get(ticket=ticket)
+    return TicketWorld(ticket, comment, note, attachment, saved_view, category)
+
+
+@dataclass
 class World:
-    """One tenant with a member of every role, a team and a pending invitation."""
+    """One tenant with a member of every role, a team, a pending invitation
+    and an API token of its agent (``api_token.secret`` is the secret)."""
 
     tenant: Tenant
     members: dict[str, Membership]
     team: Team
     invitation: Invitation
+    api_token: ApiToken
+    # Built for the foreign world only: our tenant starts without tickets.
+    tickets: TicketWorld | None = None
 
     def user(self, role: str) -> User:
         return self.members[role].user
 
 
-def build_world(slug: str) -> World:
+def build_world(slug: str, *, with_tickets: bool = False) -> World:
     tenant = TenantFactory(slug=slug, name=f"{slug.title()} Org")
     members = {
         role: MembershipFactory(
@@ -51,7 +116,23 @@ def build_world(slug: str) -> World:
     invitation = Invitation.objects.create(
         tenant=tenant, email=f"invitee@{slug}.test", role=Role.AGENT, email_sent_at=timezone.now()
     )
-    return World(tenant=tenant, members=members, team=team, invitation=invitation)
+    api_token = ApiTokenFactory(
+        tenant=tenant,
+        user=members[Role.AGENT].user,
+        name=f"{slug.title()} Monitoring",
+        scopes=["tickets:read", "tickets:write"],
+        created_by=members[Role.ADMIN].user,
+    )
+    return World(
+        tenant=tenant,
+        members=members,
+        team=team,
+        invitation=invitation,
+        api_token=api_token,
+        tickets=build_ticket_world(tenant, members, team, first_number=7001)
+        if with_tickets
+        else None,
+    )
 
 
 @pytest.fixture
@@ -61,7 +142,7 @@ def world(db) -> World:
 
 @pytest.fixture
 def foreign(db) -> World:
-    return build_world("theirs")
+    return build_world("theirs", with_tickets=True)
 
 
 def client_for(user: User | None) -> Client:

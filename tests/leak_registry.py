@@ -15,15 +15,40 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from servicedesk.models import AuditEvent, Invitation, Membership, Role, Team
-from tests.conftest import World
+from servicedesk.models import ApiToken, AuditEvent, Invitation, Membership, Role, Team
+from tests.conftest import TicketWorld, World
+from tickets.models import (
+    Attachment,
+    Category,
+    Comment,
+    Notification,
+    SavedView,
+    Ticket,
+    TicketEvent,
+    TicketSettings,
+    TicketTag,
+    Watcher,
+)
 
 FOREIGN_VALUES: dict[str, Callable[[World], Any]] = {
     "tenant_slug": lambda w: w.tenant.slug,
     "membership_id": lambda w: w.members[Role.AGENT].pk,
     "team_slug": lambda w: w.team.slug,
     "invitation_id": lambda w: w.invitation.pk,
+    "token_id": lambda w: w.api_token.pk,
+    "key": lambda w: tickets_of(w).ticket.key,
+    "number": lambda w: tickets_of(w).ticket.key,
+    "attachment_id": lambda w: tickets_of(w).attachment.pk,
+    "view_id": lambda w: tickets_of(w).saved_view.pk,
+    "category_id": lambda w: tickets_of(w).category.pk,
 }
+
+
+def tickets_of(world: World) -> TicketWorld:
+    if world.tickets is None:
+        raise LookupError("the foreign world is built with tickets")
+    return world.tickets
+
 
 # Route name (or namespace followed by ":") -> why the matrix does not walk it.
 EXCLUDED: dict[str, str] = {
@@ -40,7 +65,21 @@ def foreign_markers(world: World) -> list[str]:
         world.tenant.name,
         world.team.name,
         world.invitation.email,
+        world.api_token.name,
         *(m.user.email for m in world.members.values()),
+        *(
+            [
+                world.tickets.ticket.title,
+                world.tickets.ticket.description,
+                world.tickets.comment.body,
+                world.tickets.note.body,
+                world.tickets.attachment.filename,
+                world.tickets.saved_view.name,
+                world.tickets.category.name,
+            ]
+            if world.tickets
+            else []
+        ),
     ]
 
 
@@ -63,5 +102,51 @@ def foreign_fingerprint(world: World) -> tuple[Any, ...]:
             .order_by("pk")
             .values_list("pk", "accepted_at", "revoked_at")
         ),
+        tuple(
+            ApiToken.objects.for_tenant(tenant)
+            .order_by("pk")
+            .values_list("pk", "name", "scopes", "expires_at", "revoked_at", "last_used_at")
+        ),
         AuditEvent.objects.for_tenant(tenant).count(),
+        tuple(
+            Ticket.objects.for_tenant(tenant)
+            .order_by("pk")
+            .values_list(
+                "pk",
+                "title",
+                "status",
+                "priority",
+                "assignee_id",
+                "team_id",
+                "category_id",
+                "is_confidential",
+                "updated_at",
+                "duplicate_of_id",
+                "parent_id",
+                "problem_id",
+            )
+        ),
+        tuple(
+            Comment.objects.for_tenant(tenant)
+            .order_by("pk")
+            .values_list("pk", "ticket_id", "body", "is_internal")
+        ),
+        tuple(
+            Attachment.objects.for_tenant(tenant)
+            .order_by("pk")
+            .values_list("pk", "ticket_id", "filename", "is_internal")
+        ),
+        TicketEvent.objects.for_tenant(tenant).count(),
+        tuple(
+            Watcher.objects.for_tenant(tenant).order_by("pk").values_list("ticket_id", "user_id")
+        ),
+        tuple(
+            TicketTag.objects.for_tenant(tenant).order_by("pk").values_list("ticket_id", "tag_id")
+        ),
+        tuple(
+            SavedView.objects.for_tenant(tenant).order_by("pk").values_list("pk", "name", "query")
+        ),
+        tuple(Category.objects.for_tenant(tenant).order_by("pk").values_list("pk", "name")),
+        Notification.objects.for_tenant(tenant).count(),
+        TicketSettings.objects.for_tenant(tenant).count(),
     )

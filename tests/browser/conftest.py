@@ -48,10 +48,12 @@ DEMO_PASSWORD = "demo-password"
 
 @pytest.fixture
 def demo(transactional_db):
-    """The seeded demo (acme, globex and their people), as `make run` shows it."""
+    """The seeded demo (acme, globex and their people), as `make run` shows it,
+    with a smaller pile of tickets: enough to fill the pages, quick to build
+    for every test."""
     from django.core.management import call_command
 
-    call_command("seed_demo", verbosity=0, stdout=io.StringIO())
+    call_command("seed_demo", tickets=30, verbosity=0, stdout=io.StringIO())
 
 
 def sign_in(page, email: str, password: str = DEMO_PASSWORD) -> None:

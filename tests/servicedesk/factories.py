@@ -5,7 +5,17 @@ from __future__ import annotations
 import factory
 from factory.django import DjangoModelFactory
 
-from servicedesk.models import Invitation, Membership, Role, Team, Tenant, User
+from servicedesk.models import (
+    ApiToken,
+    Invitation,
+    Membership,
+    Role,
+    Team,
+    Tenant,
+    User,
+    hash_api_token,
+    new_api_token_secret,
+)
 
 PASSWORD = "test-password-1"
 
@@ -61,3 +71,27 @@ class InvitationFactory(DjangoModelFactory):
     tenant = factory.SubFactory(TenantFactory)
     email = factory.Sequence(lambda n: f"invitee{n}@example.org")
     role = Role.AGENT
+
+
+class ApiTokenFactory(DjangoModelFactory):
+    """A token straight in the table (no audit event); ``.secret`` holds the
+    secret, which only exists in memory. The owner's membership is up to the
+    caller."""
+
+    class Meta:
+        model = ApiToken
+
+    tenant = factory.SubFactory(TenantFactory)
+    user = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"Integration {n}")
+    secret = factory.LazyFunction(new_api_token_secret)
+    prefix = factory.LazyAttribute(lambda o: o.secret[:8])
+    key_hash = factory.LazyAttribute(lambda o: hash_api_token(o.secret))
+    scopes = factory.LazyFunction(lambda: ["tickets:read"])
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        secret = kwargs.pop("secret")
+        token = super()._create(model_class, *args, **kwargs)
+        token.secret = secret
+        return token

@@ -27,8 +27,12 @@ def test_me_lists_only_my_memberships(world, foreign, login):
 
 def test_me_needs_authentication(client):
     response = client.get(reverse("api_me"))
-    assert response.status_code == 403
-    assert "detail" in response.json()
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert response.json() == {
+        "detail": "Authentication credentials were not provided.",
+        "code": "not_authenticated",
+    }
 
 
 def test_me_query_count(world, login, django_assert_num_queries):

@@ -1,0 +1,181 @@
+"""The classes ``REST_FRAMEWORK`` in the settings names: Bearer-token
+authentication (with its OpenAPI description), cursor pagination and the
+exception handler.
+
+They live apart from :mod:`servicedesk.api_base` on purpose. DRF imports the
+classes its settings name while it defines ``APIView`` and ``GenericAPIView``
+(they are class attributes there), so a module that subclasses those, as
+``api_base`` does, would be imported half-built and the import would fail.
+Code imports these names from ``servicedesk.api_base``, which re-exports them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any, cast
+
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from django.http import Http404
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
+from rest_framework import exceptions, pagination, status
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.fields import get_error_detail
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+
+from servicedesk.models import ApiToken, User
+from servicedesk.services import api_token_authenticate
+
+# --- Authentication -----------------------------------------------------------------
+
+
+class BearerTokenAuthentication(BaseAuthentication):
+    """``Authorization: Bearer sd_…``: an API token issued in a tenant's admin area
+    (or by ``manage.py create_api_token``).
+
+    On success ``request.user`` is the token's owner and ``request.auth`` the
+    :class:`~servicedesk.models.ApiToken`, with ``membership`` set. Another
+    scheme (``Basic …``) is left to the authenticators after this one; a
+    Bearer header that is malformed, unknown, revoked or expired is a 401.
+    Being first in the settings, this class also makes DRF answer anonymous
+    calls with 401 and ``WWW-Authenticate: Bearer`` instead of 403.
+    """
+
+    keyword = "Bearer"
+
+    def authenticate(self, request: Request) -> tuple[User, ApiToken] | None:
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        if not isinstance(header, str):
+            raise exceptions.AuthenticationFailed("Malformed Authorization header.")
+        parts = header.split()
+        if not parts or parts[0].lower() != self.keyword.lower():
+            return None
+        if len(parts) == 1:
+            raise exceptions.AuthenticationFailed("No token after “Bearer”.")
+        if len(parts) > 2:
+            raise exceptions.AuthenticationFailed("The token must not contain spaces.")
+        token = api_token_authenticate(parts[1])
+        if token is None:
+            raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
+        return token.user, token
+
+    def authenticate_header(self, request: Request) -> str:
+        return f'{self.keyword} realm="api"'
+
+
+# Registered by being defined; it lives here, next to the class it documents,
+# so that it exists whenever the authentication class is in use.
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    """Documents ``BearerTokenAuthentication`` in the schema as ``bearerAuth``."""
+
+    target_class = BearerTokenAuthentication
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        definition = build_bearer_security_scheme_object(
+            header_name="HTTP_AUTHORIZATION",
+            token_prefix="Bearer",  # noqa: S106 - the scheme's name, not a secret
+        )
+        definition["description"] = (
+            "An API token from the organisation's admin area (Admin → API tokens), "
+            "sent as `Authorization: Bearer sd_…`."
+        )
+        return cast(dict[str, Any], definition)
+
+
+# --- Pagination ---------------------------------------------------------------------
+
+
+class CursorPagination(pagination.CursorPagination):
+    """Stable pages over lists that grow while they are read.
+
+    A viewset chooses its order with ``ordering`` (newest first by default);
+    clients may reorder only by the viewset's ``ordering_fields``.
+    """
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+    ordering = ("-created_at", "-pk")
+
+    def get_ordering(self, request: Request, queryset: QuerySet[Any], view: Any) -> tuple[str, ...]:
+        # DRF honours the view's ``ordering`` only through an OrderingFilter;
+        # a viewset that dropped the filter backends keeps its order too.
+        backends = getattr(view, "filter_backends", None) or []
+        if not any(hasattr(backend, "get_ordering") for backend in backends):
+            ordering = getattr(view, "ordering", None)
+            if ordering:
+                return (ordering,) if isinstance(ordering, str) else tuple(ordering)
+        return super().get_ordering(request, queryset, view)
+
+
+# --- Errors ---------------------------------------------------------------------------
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
+
+
+def _validation_detail(error: DjangoValidationError) -> dict[str, Any]:
+    """A service's ValidationError as ``{"field": [messages]}``."""
+    detail = get_error_detail(error)
+    non_field_key = api_settings.NON_FIELD_ERRORS_KEY
+    if isinstance(detail, Mapping):
+        return {
+            (non_field_key if key == NON_FIELD_ERRORS else key): value
+            for key, value in detail.items()
+        }
+    return {non_field_key: detail}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler, widened to what services and Django raise, with one shape.
+
+    * ``django.core.exceptions.ValidationError`` (what services raise) -> 400
+      ``{"field": ["message", …]}``, non-field errors under ``non_field_errors``;
+      DRF's own validation errors get the same shape (never a bare list).
+    * ``Http404`` -> 404 and ``PermissionDenied`` -> 403, as DRF does.
+    * A body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` -> 413; other requests
+      Django deems suspicious (too many fields) -> 400. Malformed JSON is
+      DRF's ``ParseError``, a 400.
+    * Every other error body is ``{"detail": "message", "code": "stable_code"}``.
+
+    Anything else is left to Django: a 500, logged.
+    """
+    # Imported here: rest_framework.views imports this module (see the docstring).
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(_validation_detail(exc))
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound(*exc.args)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args)
+    elif isinstance(exc, SuspiciousOperation):
+        # Django would log these to django.security and answer 400; so do we.
+        logging.getLogger(f"django.security.{type(exc).__name__}").warning("%s", exc)
+        if isinstance(exc, RequestDataTooBig):
+            exc = PayloadTooLarge()
+        else:
+            exc = exceptions.ParseError("The request could not be read.", code="bad_request")
+    response = drf_exception_handler(exc, context)
+    if response is None or not isinstance(exc, exceptions.APIException):
+        return response
+    if isinstance(exc, exceptions.ValidationError):
+        if not isinstance(response.data, Mapping):
+            response.data = {api_settings.NON_FIELD_ERRORS_KEY: response.data}
+    elif isinstance(response.data, Mapping) and "detail" in response.data:
+        codes = exc.get_codes()
+        response.data = {
+            "detail": response.data["detail"],
+            "code": codes if isinstance(codes, str) else exc.default_code,
+        }
+    return response

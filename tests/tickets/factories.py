@@ -1,0 +1,55 @@
+"""Factories of tickets. Tickets get their number from the tenant's counter,
+like the service gives it, so factory tickets and service tickets never clash."""
+
+from __future__ import annotations
+
+import factory
+from factory.django import DjangoModelFactory
+
+from tests.servicedesk.factories import TenantFactory, UserFactory
+from tickets.models import Comment, SavedView, Ticket, TicketEvent, TicketKind
+from tickets.services import _next_number
+
+
+class TicketFactory(DjangoModelFactory):
+    class Meta:
+        model = Ticket
+
+    tenant = factory.SubFactory(TenantFactory)
+    kind = TicketKind.INCIDENT
+    number = factory.LazyAttribute(lambda o: _next_number(o.tenant.pk, o.kind))
+    title = factory.Sequence(lambda n: f"Printer on floor {n} jams")
+    description = "It jams on every second page."
+    requester = factory.SubFactory(UserFactory)
+    impact = 3
+    urgency = 3
+    priority = 5
+
+
+class CommentFactory(DjangoModelFactory):
+    class Meta:
+        model = Comment
+
+    ticket = factory.SubFactory(TicketFactory)
+    tenant = factory.LazyAttribute(lambda o: o.ticket.tenant)
+    author = factory.LazyAttribute(lambda o: o.ticket.requester)
+    body = "Any news?"
+
+
+class TicketEventFactory(DjangoModelFactory):
+    class Meta:
+        model = TicketEvent
+
+    ticket = factory.SubFactory(TicketFactory)
+    tenant = factory.LazyAttribute(lambda o: o.ticket.tenant)
+    action = "changed"
+    field = "title"
+
+
+class SavedViewFactory(DjangoModelFactory):
+    class Meta:
+        model = SavedView
+
+    owner = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"View {n}")
+    query = "status=new"

@@ -1,0 +1,543 @@
+"""REST API v1 of tickets: ``/api/v1/tickets/``.
+
+Tickets are addressed by their key (``INC-42``). People are e-mail
+addresses, teams are slugs; both resolve inside the caller's tenant only.
+Reads go through the same selectors as the desk and the portal, writes
+through the same services, so a requester's token sees what the requester
+sees in the portal (own tickets, no internal notes) and nothing more.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, cast
+
+import django_filters
+from django.conf import settings
+from django.db.models import QuerySet
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
+
+from servicedesk.api_base import TenantGenericViewSet
+from servicedesk.models import Membership, Role, Team, User
+from tickets import selectors, services
+from tickets.models import (
+    Attachment,
+    Comment,
+    Level,
+    Priority,
+    ResolutionCode,
+    Source,
+    Status,
+    Ticket,
+    TicketEvent,
+    TicketKind,
+)
+
+READ = "tickets:read"
+WRITE = "tickets:write"
+
+
+def _actor(membership: Membership) -> services.Actor:
+    return services.Actor.of(membership)
+
+
+# --- Fields that resolve inside the tenant ----------------------------------------------
+
+
+@extend_schema_field(OpenApiTypes.EMAIL)
+class MemberEmailField(serializers.Field):
+    """A person named by e-mail, looked up among the tenant's active members."""
+
+    default_error_messages: ClassVar = {
+        "invalid": "Enter an e-mail address.",
+        "unknown": "No active {who} with this e-mail in this organisation.",
+    }
+
+    def __init__(self, *, staff: bool = False, **kwargs: Any) -> None:
+        self.staff = staff
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> User | None:
+        if data in (None, ""):
+            return None
+        if not isinstance(data, str) or len(data) > 254 or "@" not in data or "\x00" in data:
+            self.fail("invalid")
+        membership = cast(Membership | None, self.context.get("membership"))
+        roles = [Role.AGENT, Role.LEAD, Role.ADMIN] if self.staff else list(Role.values)
+        user = (
+            User.objects.filter(
+                email__iexact=data.strip(),
+                is_active=True,
+                memberships__tenant_id=membership.tenant_id,
+                memberships__is_active=True,
+                memberships__role__in=roles,
+            ).first()
+            if membership is not None
+            else None
+        )
+        if user is None:
+            self.fail("unknown", who="agent" if self.staff else "member")
+        return user
+
+    def to_representation(self, value: User) -> str:
+        return value.email
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class TeamSlugField(serializers.Field):
+    """A team named by slug, looked up in the caller's tenant."""
+
+    default_error_messages: ClassVar = {"unknown": "No team with this slug."}
+
+    def to_internal_value(self, data: Any) -> Team | None:
+        if data in (None, ""):
+            return None
+        membership = cast(Membership | None, self.context.get("membership"))
+        team = (
+            Team.objects.for_tenant(membership.tenant_id).filter(slug=str(data)[:50]).first()
+            if membership is not None and isinstance(data, str)
+            else None
+        )
+        if team is None:
+            self.fail("unknown")
+        return team
+
+    def to_representation(self, value: Team) -> str:
+        return value.slug
+
+
+# --- Output ----------------------------------------------------------------------------
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    number = serializers.CharField(source="key", read_only=True)
+    requester = serializers.EmailField(source="requester.email", read_only=True)
+    assignee = serializers.SerializerMethodField()
+    team = serializers.SerializerMethodField()
+    category = serializers.SerializerMethodField()
+    tags = serializers.SerializerMethodField()
+    confidential = serializers.BooleanField(source="is_confidential", read_only=True)
+
+    class Meta:
+        model = Ticket
+        fields: ClassVar = [
+            "number",
+            "kind",
+            "title",
+            "description",
+            "status",
+            "impact",
+            "urgency",
+            "priority",
+            "priority_override_reason",
+            "requester",
+            "assignee",
+            "team",
+            "category",
+            "tags",
+            "confidential",
+            "source",
+            "created_at",
+            "updated_at",
+            "first_response_at",
+            "resolved_at",
+            "closed_at",
+            "resolution_code",
+            "resolution_notes",
+            "reopen_count",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.EMAIL)
+    def get_assignee(self, ticket: Ticket) -> str | None:
+        return ticket.assignee.email if ticket.assignee else None
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_team(self, ticket: Ticket) -> str | None:
+        return ticket.team.slug if ticket.team else None
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_category(self, ticket: Ticket) -> str | None:
+        return ticket.category.name if ticket.category else None
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_tags(self, ticket: Ticket) -> list[str]:
+        # Prefetched by the selectors (tenant-scoped): no query per ticket.
+        return sorted(tag.name for tag in ticket.tags.all())
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    internal = serializers.BooleanField(source="is_internal", read_only=True)
+    author = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Comment
+        fields: ClassVar = ["id", "body", "internal", "author", "created_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.EMAIL)
+    def get_author(self, comment: Comment) -> str | None:
+        return comment.author.email if comment.author else None
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields: ClassVar = ["id", "filename", "size", "content_type", "url"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, attachment: Attachment) -> str:
+        membership = cast(Membership, self.context["membership"])
+        path = reverse(
+            "tickets:attachment",
+            kwargs={
+                "tenant_slug": membership.tenant.slug,
+                "key": self.context["ticket_key"],
+                "attachment_id": attachment.pk,
+            },
+        )
+        return settings.SITE_URL.rstrip("/") + path
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+    old = serializers.CharField(source="old_value", read_only=True)
+    new = serializers.CharField(source="new_value", read_only=True)
+
+    class Meta:
+        model = TicketEvent
+        fields: ClassVar = [
+            "id",
+            "action",
+            "field",
+            "old",
+            "new",
+            "note",
+            "actor",
+            "actor_kind",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_actor(self, event: TicketEvent) -> str:
+        return event.actor.email if event.actor else event.actor_name
+
+
+# --- Input -----------------------------------------------------------------------------
+
+
+class TicketCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=TicketKind.choices, default=TicketKind.INCIDENT)
+    title = serializers.CharField(max_length=services.TITLE_MAX)
+    description = serializers.CharField(
+        max_length=services.BODY_MAX, required=False, allow_blank=True, default=""
+    )
+    impact = serializers.ChoiceField(choices=Level.choices, default=Level.LOW)
+    urgency = serializers.ChoiceField(choices=Level.choices, default=Level.LOW)
+    requester = MemberEmailField(required=False, allow_null=True, help_text="Agents only.")
+    assignee = MemberEmailField(staff=True, required=False, allow_null=True)
+    team = TeamSlugField(required=False, allow_null=True)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=50),
+        max_length=services.TAG_MAX,
+        required=False,
+        default=list,
+    )
+    confidential = serializers.BooleanField(required=False, default=False)
+
+
+class TicketUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=services.TITLE_MAX, required=False)
+    description = serializers.CharField(
+        max_length=services.BODY_MAX, required=False, allow_blank=True
+    )
+    impact = serializers.ChoiceField(choices=Level.choices, required=False)
+    urgency = serializers.ChoiceField(choices=Level.choices, required=False)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    priority_reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    assignee = MemberEmailField(staff=True, required=False, allow_null=True)
+    team = TeamSlugField(required=False, allow_null=True)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=50), max_length=services.TAG_MAX, required=False
+    )
+    confidential = serializers.BooleanField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = set(self.initial_data) - set(self.fields)
+        if unknown:
+            # A typo must not pass silently; status moves through /transition/.
+            raise serializers.ValidationError(
+                {
+                    name: "Use POST …/transition/ to change the status."
+                    if name == "status"
+                    else "Unknown or read-only field."
+                    for name in sorted(unknown)
+                }
+            )
+        if not attrs:
+            raise serializers.ValidationError("Send at least one field to change.")
+        return attrs
+
+
+class CommentCreateSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=services.BODY_MAX)
+    internal = serializers.BooleanField(required=False, default=False)
+
+
+class TransitionSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Status.choices)
+    resolution_code = serializers.ChoiceField(
+        choices=ResolutionCode.choices, required=False, allow_blank=True, default=""
+    )
+    resolution_notes = serializers.CharField(
+        max_length=services.BODY_MAX, required=False, allow_blank=True, default=""
+    )
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class AttachmentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=False, max_length=1000)
+    internal = serializers.BooleanField(required=False, default=False)
+
+
+# --- Filters ---------------------------------------------------------------------------
+
+
+class TicketFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    kind = django_filters.MultipleChoiceFilter(choices=TicketKind.choices)
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
+    assignee = django_filters.CharFilter(field_name="assignee__email", lookup_expr="iexact")
+    requester = django_filters.CharFilter(field_name="requester__email", lookup_expr="iexact")
+    team = django_filters.CharFilter(field_name="team__slug")
+    tag = django_filters.CharFilter(method="filter_tag")
+    unassigned = django_filters.BooleanFilter(field_name="assignee", lookup_expr="isnull")
+    confidential = django_filters.BooleanFilter(field_name="is_confidential")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    q = django_filters.CharFilter(method="filter_text", max_length=200, label="Text search")
+
+    class Meta:
+        model = Ticket
+        fields: ClassVar[list[str]] = []
+
+    def filter_tag(self, tickets: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        return selectors.apply_filters(
+            tickets, selectors.QueueFilters(tag=value, sort="")
+        ).order_by()
+
+    def filter_text(self, tickets: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        return selectors.apply_filters(
+            tickets, selectors.QueueFilters(text=value, sort="")
+        ).order_by()
+
+
+# --- The viewset -----------------------------------------------------------------------
+
+KEY_PARAMETER = OpenApiParameter(
+    "number", str, OpenApiParameter.PATH, description="The ticket's key, e.g. INC-42."
+)
+
+
+@extend_schema(tags=["tickets"], parameters=[KEY_PARAMETER])
+class TicketViewSet(  # type: ignore[misc]
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    TenantGenericViewSet,
+):
+    """Tickets of the caller's tenant that the caller may see."""
+
+    queryset = Ticket.objects.none()
+    serializer_class = TicketSerializer
+    lookup_field = "number"
+    lookup_value_regex = r"[A-Za-z]{3}-[0-9]{1,10}"
+    filterset_class = TicketFilter
+    ordering_fields: ClassVar = ["created_at", "updated_at", "priority"]
+    ordering = ("-created_at", "-pk")
+    parser_classes = (JSONParser, MultiPartParser, FormParser)
+
+    required_scopes: ClassVar = {
+        "list": READ,
+        "retrieve": READ,
+        "events": READ,
+        "comments": READ,
+        "create": WRITE,
+        "partial_update": WRITE,
+        "comment_create": WRITE,
+        "attachments": WRITE,
+        "transition": WRITE,
+    }
+    minimum_role: ClassVar = {
+        "list": Role.REQUESTER,
+        "retrieve": Role.REQUESTER,
+        "events": Role.REQUESTER,
+        "comments": Role.REQUESTER,
+        "create": Role.REQUESTER,
+        "partial_update": Role.AGENT,
+        "comment_create": Role.REQUESTER,
+        "attachments": Role.REQUESTER,
+        "transition": Role.REQUESTER,
+    }
+
+    def api_action(self, request: Request) -> str | None:
+        action_name = super().api_action(request)
+        if action_name == "comments" and request.method == "POST":
+            return "comment_create"
+        return action_name
+
+    def tenant_queryset(self) -> QuerySet[Ticket]:
+        return selectors.with_list_relations(
+            selectors.visible_tickets(self.membership), self.membership.tenant_id
+        )
+
+    def get_object(self) -> Ticket:
+        return selectors.get_ticket_for(self.membership, self.kwargs["number"])
+
+    def retrieve(self, request: Request, number: str) -> Response:
+        return Response(self._out(self.get_object()))
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        context["ticket_key"] = self.kwargs.get("number", "")
+        return context
+
+    @extend_schema(
+        request=TicketCreateSerializer,
+        responses={201: TicketSerializer},
+        parameters=[],
+        summary="Open a ticket",
+    )
+    def create(self, request: Request) -> Response:
+        data = self._valid(TicketCreateSerializer, request.data)
+        ticket = services.ticket_create(
+            actor=_actor(self.membership),
+            kind=data["kind"],
+            title=data["title"],
+            description=data["description"],
+            impact=data["impact"],
+            urgency=data["urgency"],
+            requester=data.get("requester"),
+            assignee=data.get("assignee"),
+            team=data.get("team"),
+            tags=data["tags"],
+            is_confidential=data["confidential"],
+            source=Source.API,
+        )
+        return Response(self._out(ticket), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=TicketUpdateSerializer, responses=TicketSerializer, summary="Change fields"
+    )
+    def partial_update(self, request: Request, number: str) -> Response:
+        ticket = self.get_object()
+        data = self._valid(TicketUpdateSerializer, request.data)
+        changes: dict[str, Any] = {}
+        for name in ("title", "description", "impact", "urgency", "assignee", "team"):
+            if name in data:
+                changes[name] = data[name]
+        if "confidential" in data:
+            changes["is_confidential"] = data["confidential"]
+        services.ticket_update(
+            actor=_actor(self.membership),
+            ticket=ticket,
+            priority=data.get("priority"),
+            priority_reason=data.get("priority_reason", ""),
+            tags=data.get("tags"),
+            **changes,
+        )
+        return Response(self._out(ticket))
+
+    @extend_schema(
+        methods=["GET"], responses=CommentSerializer(many=True), summary="The conversation"
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=CommentCreateSerializer,
+        responses={201: CommentSerializer},
+        summary="Reply (or add an internal note, agents only)",
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def comments(self, request: Request, number: str) -> Response:
+        ticket = self.get_object()
+        if request.method == "POST":
+            data = self._valid(CommentCreateSerializer, request.data)
+            comment = services.comment_add(
+                actor=_actor(self.membership),
+                ticket=ticket,
+                body=data["body"],
+                is_internal=data["internal"],
+                source=Source.API,
+            )
+            return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+        comments = selectors.ticket_comments(ticket=ticket, viewer=self.membership)
+        return Response(CommentSerializer(comments, many=True).data)
+
+    @extend_schema(responses=EventSerializer(many=True), summary="The audit trail")
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def events(self, request: Request, number: str) -> Response:
+        ticket = self.get_object()
+        events = selectors.ticket_events(ticket=ticket, viewer=self.membership)
+        return Response(EventSerializer(events, many=True).data)
+
+    @extend_schema(
+        request={"multipart/form-data": AttachmentUploadSerializer},
+        responses={201: AttachmentSerializer},
+        summary="Attach a file",
+    )
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def attachments(self, request: Request, number: str) -> Response:
+        ticket = self.get_object()
+        data = self._valid(AttachmentUploadSerializer, request.data)
+        attachment = services.attachment_add(
+            actor=_actor(self.membership),
+            ticket=ticket,
+            upload=data["file"],
+            is_internal=data["internal"],
+        )
+        return Response(
+            AttachmentSerializer(attachment, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(
+        request=TransitionSerializer, responses=TicketSerializer, summary="Move along the workflow"
+    )
+    @action(detail=True, methods=["post"])
+    def transition(self, request: Request, number: str) -> Response:
+        ticket = self.get_object()
+        data = self._valid(TransitionSerializer, request.data)
+        services.ticket_transition(
+            actor=_actor(self.membership),
+            ticket=ticket,
+            status=data["status"],
+            resolution_code=data["resolution_code"],
+            resolution_notes=data["resolution_notes"],
+            note=data["note"],
+        )
+        return Response(self._out(ticket))
+
+    def _valid(self, serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+        serializer = serializer_class(data=data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return cast(dict[str, Any], serializer.validated_data)
+
+    def _out(self, ticket: Ticket) -> dict[str, Any]:
+        fresh = self.tenant_queryset().get(pk=ticket.pk)
+        return cast(dict[str, Any], TicketSerializer(fresh).data)
+
+
+# A SimpleRouter: no browsable API root, every route is a tenant-gated viewset.
+router = SimpleRouter()
+router.register("tickets", TicketViewSet, basename="ticket")

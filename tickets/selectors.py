@@ -1,0 +1,449 @@
+"""Reads of tickets, always inside one tenant and within what the reader may see.
+
+Who sees what:
+
+* a requester sees the tickets they requested and those they watch;
+* agents and leads see their tenant's tickets, except confidential ones they
+  were not granted (django-guardian object permission
+  ``view_confidential_ticket``) -- the requester of a confidential ticket
+  still sees it;
+* admins see every ticket of their tenant.
+
+Internal notes (and files attached to them) are shown to agents only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from servicedesk.models import Membership, Role, Team, Tenant, User
+from tickets.models import (
+    OPEN_STATUSES,
+    Attachment,
+    Category,
+    ChangeLink,
+    Comment,
+    SavedView,
+    Status,
+    Tag,
+    Ticket,
+    TicketEvent,
+    TicketSettings,
+    TicketTag,
+    TicketUserObjectPermission,
+    Watcher,
+    parse_ticket_key,
+)
+
+CONFIDENTIAL_PERMISSION = "view_confidential_ticket"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is reading: enough of a membership to decide what they may see."""
+
+    tenant_id: int
+    user: User | None
+    role: str
+
+    @classmethod
+    def of(cls, membership: Membership) -> Viewer:
+        return cls(tenant_id=membership.tenant_id, user=membership.user, role=membership.role)
+
+    @property
+    def is_staff(self) -> bool:
+        return Role.rank(self.role) >= Role.rank(Role.AGENT)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+
+def confidential_grant_exists(user: User) -> Exists:
+    return Exists(
+        TicketUserObjectPermission.objects.filter(
+            content_object=OuterRef("pk"),
+            user=user,
+            permission__codename=CONFIDENTIAL_PERMISSION,
+        )
+    )
+
+
+def visible_tickets(viewer: Viewer | Membership) -> QuerySet[Ticket]:
+    """Every ticket of the viewer's tenant that the viewer may see."""
+    if isinstance(viewer, Membership):
+        viewer = Viewer.of(viewer)
+    tickets = Ticket.objects.for_tenant(viewer.tenant_id)
+    if viewer.user is None:
+        # Automation and integrations act for the tenant as a whole.
+        return tickets
+    if viewer.is_admin:
+        return tickets
+    if viewer.is_staff:
+        return tickets.filter(
+            Q(is_confidential=False)
+            | Q(requester=viewer.user)
+            | confidential_grant_exists(viewer.user)
+        )
+    watching = Exists(
+        Watcher.objects.for_tenant(viewer.tenant_id).filter(ticket=OuterRef("pk"), user=viewer.user)
+    )
+    return tickets.filter(Q(requester=viewer.user) | watching)
+
+
+def can_view(viewer: Viewer | Membership, ticket: Ticket) -> bool:
+    return visible_tickets(viewer).filter(pk=ticket.pk).exists()
+
+
+def with_list_relations(tickets: QuerySet[Ticket], tenant_id: int) -> QuerySet[Ticket]:
+    """The joins and prefetch a ticket list renders with: a fixed number of
+    queries whatever the page size."""
+    return tickets.select_related("requester", "assignee", "team", "category").prefetch_related(
+        Prefetch("tags", Tag.objects.for_tenant(tenant_id))
+    )
+
+
+def get_ticket_for(viewer: Viewer | Membership, key: str, *, for_update: bool = False) -> Ticket:
+    """The ticket ``key`` (``INC-42``) if the viewer may see it; the same 404
+    for "no such ticket", "another tenant's" and "not yours"."""
+    parsed = parse_ticket_key(key)
+    if parsed is None:
+        raise Http404("No such ticket")
+    kind, number = parsed
+    tickets = visible_tickets(viewer).filter(kind=kind, number=number)
+    if for_update:
+        tickets = tickets.select_for_update(of=("self",))
+    ticket = tickets.select_related("requester", "assignee", "team", "category").first()
+    if ticket is None:
+        raise Http404("No such ticket")
+    return ticket
+
+
+def ticket_settings(tenant: Tenant | int) -> TicketSettings:
+    tenant_id = tenant if isinstance(tenant, int) else tenant.pk
+    found = TicketSettings.objects.for_tenant(tenant_id).first()
+    return found or TicketSettings(tenant_id=tenant_id)
+
+
+# --- Queues --------------------------------------------------------------------------
+
+RECENT_WINDOW = timedelta(days=7)
+
+QUEUES: dict[str, str] = {
+    "mine": "My work",
+    "teams": "My teams",
+    "unassigned": "Unassigned",
+    "open": "All open",
+    "recent": "Recently updated",
+}
+
+SORTS: dict[str, tuple[str, ...]] = {
+    "updated": ("-updated_at", "-pk"),
+    "-updated": ("updated_at", "pk"),
+    "created": ("-created_at", "-pk"),
+    "-created": ("created_at", "pk"),
+    "priority": ("priority", "-updated_at", "-pk"),
+    "-priority": ("-priority", "-updated_at", "-pk"),
+}
+
+
+def queue_condition(queue: str, viewer: Viewer, team_ids: list[int]) -> Q:
+    open_ = Q(status__in=OPEN_STATUSES)
+    if queue == "mine":
+        return open_ & Q(assignee=viewer.user)
+    if queue == "teams":
+        return open_ & Q(team__in=team_ids)
+    if queue == "unassigned":
+        return open_ & Q(assignee__isnull=True)
+    if queue == "open":
+        return open_
+    # "recent": anything touched in the last week, open or done, newest first.
+    return Q(updated_at__gte=timezone.now() - RECENT_WINDOW)
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    status: tuple[str, ...] = ()
+    priority: tuple[int, ...] = ()
+    kind: tuple[str, ...] = ()
+    team: Team | None = None
+    assignee: User | None = None
+    unassigned: bool = False
+    tag: str = ""
+    text: str = ""
+    sort: str = "updated"
+
+
+def apply_filters(tickets: QuerySet[Ticket], filters: QueueFilters) -> QuerySet[Ticket]:
+    if filters.status:
+        tickets = tickets.filter(status__in=filters.status)
+    if filters.priority:
+        tickets = tickets.filter(priority__in=filters.priority)
+    if filters.kind:
+        tickets = tickets.filter(kind__in=filters.kind)
+    if filters.team is not None:
+        tickets = tickets.filter(team=filters.team)
+    if filters.assignee is not None:
+        tickets = tickets.filter(assignee=filters.assignee)
+    if filters.unassigned:
+        tickets = tickets.filter(assignee__isnull=True)
+    if filters.tag:
+        tickets = tickets.filter(
+            Exists(
+                TicketTag.objects.filter(
+                    tenant=OuterRef("tenant"), ticket=OuterRef("pk"), tag__name=filters.tag
+                )
+            )
+        )
+    if filters.text:
+        parsed = parse_ticket_key(filters.text.strip())
+        if parsed is not None:
+            tickets = tickets.filter(kind=parsed[0], number=parsed[1])
+        else:
+            tickets = tickets.filter(
+                Q(title__icontains=filters.text) | Q(description__icontains=filters.text)
+            )
+    return tickets.order_by(*SORTS.get(filters.sort, SORTS["updated"]))
+
+
+def ticket_queue(
+    *, membership: Membership, queue: str, filters: QueueFilters, team_ids: list[int]
+) -> QuerySet[Ticket]:
+    """One desk queue, filtered and sorted, with the relations a row shows."""
+    viewer = Viewer.of(membership)
+    tickets = visible_tickets(viewer).filter(queue_condition(queue, viewer, team_ids))
+    return with_list_relations(apply_filters(tickets, filters), membership.tenant_id)
+
+
+def queue_counts(*, membership: Membership, team_ids: list[int]) -> dict[str, int]:
+    """How many tickets each queue holds, in one query."""
+    viewer = Viewer.of(membership)
+    # Every counted queue holds open tickets only: count over those (a
+    # partial index covers them) instead of the tenant's whole history.
+    counts = (
+        visible_tickets(viewer)
+        .filter(status__in=OPEN_STATUSES)
+        .aggregate(
+            **{
+                queue: Count("pk", filter=queue_condition(queue, viewer, team_ids))
+                for queue in QUEUES
+                if queue != "recent"
+            }
+        )
+    )
+    return {queue: counts.get(queue, 0) for queue in QUEUES if queue != "recent"}
+
+
+def user_team_ids(*, tenant: Tenant | int, user: User) -> list[int]:
+    return list(Team.objects.for_tenant(tenant).filter(members=user).values_list("pk", flat=True))
+
+
+def saved_views_for(*, membership: Membership, team_ids: list[int]) -> QuerySet[SavedView]:
+    """The agent's own saved views and those shared with their teams."""
+    return (
+        SavedView.objects.for_tenant(membership.tenant_id)
+        .filter(Q(owner=membership.user) | Q(team__in=team_ids))
+        .select_related("team", "owner")
+        .order_by("name", "pk")
+    )
+
+
+def get_saved_view(*, membership: Membership, view_id: int, own: bool = False) -> SavedView:
+    views = SavedView.objects.for_tenant(membership.tenant_id)
+    if own:
+        views = views.filter(owner=membership.user)
+    else:
+        team_ids = user_team_ids(tenant=membership.tenant_id, user=membership.user)
+        views = views.filter(Q(owner=membership.user) | Q(team__in=team_ids))
+    found = views.filter(pk=view_id).first()
+    if found is None:
+        raise Http404("No such view")
+    return found
+
+
+# --- One ticket ----------------------------------------------------------------------
+
+
+def ticket_comments(*, ticket: Ticket, viewer: Viewer | Membership) -> QuerySet[Comment]:
+    if isinstance(viewer, Membership):
+        viewer = Viewer.of(viewer)
+    comments = (
+        Comment.objects.for_tenant(ticket.tenant_id)
+        .filter(ticket=ticket)
+        .select_related("author")
+        .prefetch_related(
+            Prefetch(
+                "attachments",
+                Attachment.objects.for_tenant(ticket.tenant_id).order_by("created_at", "pk"),
+            )
+        )
+        .order_by("created_at", "pk")
+    )
+    if not viewer.is_staff:
+        comments = comments.filter(is_internal=False)
+    return comments
+
+
+def ticket_attachments(*, ticket: Ticket, viewer: Viewer | Membership) -> QuerySet[Attachment]:
+    if isinstance(viewer, Membership):
+        viewer = Viewer.of(viewer)
+    files = (
+        Attachment.objects.for_tenant(ticket.tenant_id)
+        .filter(ticket=ticket)
+        .order_by("created_at", "pk")
+    )
+    if not viewer.is_staff:
+        files = files.filter(is_internal=False)
+    return files
+
+
+def get_attachment_for(
+    *, viewer: Viewer | Membership, key: str, attachment_id: int
+) -> tuple[Ticket, Attachment]:
+    ticket = get_ticket_for(viewer, key)
+    found = ticket_attachments(ticket=ticket, viewer=viewer).filter(pk=attachment_id).first()
+    if found is None:
+        raise Http404("No such file")
+    return ticket, found
+
+
+# Events a requester is shown: how their ticket moved, not the desk's housekeeping.
+REQUESTER_EVENT_FIELDS = ("status",)
+
+
+def ticket_events(*, ticket: Ticket, viewer: Viewer | Membership) -> QuerySet[TicketEvent]:
+    if isinstance(viewer, Membership):
+        viewer = Viewer.of(viewer)
+    events = (
+        TicketEvent.objects.for_tenant(ticket.tenant_id)
+        .filter(ticket=ticket)
+        .select_related("actor")
+        .order_by("created_at", "pk")
+    )
+    if not viewer.is_staff:
+        events = events.filter(Q(action="created") | Q(field__in=REQUESTER_EVENT_FIELDS))
+    return events
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    comment: Comment | None = None
+    event: TicketEvent | None = None
+
+
+def ticket_timeline(*, ticket: Ticket, viewer: Viewer | Membership) -> list[TimelineEntry]:
+    """Comments and events interleaved by time (two queries plus the files)."""
+    entries = [
+        TimelineEntry(at=c.created_at, comment=c)
+        for c in ticket_comments(ticket=ticket, viewer=viewer)
+    ]
+    # A comment already shows itself; its "commented" event would say it twice.
+    entries += [
+        TimelineEntry(at=e.created_at, event=e)
+        for e in ticket_events(ticket=ticket, viewer=viewer)
+        if e.action != "commented"
+    ]
+    entries.sort(key=lambda entry: (entry.at, 0 if entry.event else 1))
+    return entries
+
+
+def ticket_watchers(*, ticket: Ticket) -> QuerySet[User]:
+    return User.objects.filter(
+        pk__in=Watcher.objects.for_tenant(ticket.tenant_id).filter(ticket=ticket).values("user_id")
+    ).order_by("email")
+
+
+def ticket_tags(*, ticket: Ticket) -> list[str]:
+    return list(
+        Tag.objects.for_tenant(ticket.tenant_id)
+        .filter(tickettag__ticket=ticket)
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
+
+
+def ticket_links(*, ticket: Ticket, viewer: Viewer | Membership) -> dict[str, Any]:
+    """Parent, children, duplicates, problem, incidents and changes, each
+    limited to what the viewer may see."""
+    visible = with_list_relations(visible_tickets(viewer), ticket.tenant_id)
+    links = ChangeLink.objects.for_tenant(ticket.tenant_id)
+    return {
+        "parent": visible.filter(pk=ticket.parent_id).first() if ticket.parent_id else None,
+        "children": list(visible.filter(parent=ticket).order_by("pk")),
+        "duplicate_of": visible.filter(pk=ticket.duplicate_of_id).first()
+        if ticket.duplicate_of_id
+        else None,
+        "duplicates": list(visible.filter(duplicate_of=ticket).order_by("pk")),
+        "problem": visible.filter(pk=ticket.problem_id).first() if ticket.problem_id else None,
+        "incidents": list(visible.filter(problem=ticket).order_by("pk")),
+        "changes": list(
+            visible.filter(pk__in=links.filter(to_ticket=ticket).values("from_ticket_id")).order_by(
+                "pk"
+            )
+        ),
+        "fixes": list(
+            visible.filter(pk__in=links.filter(from_ticket=ticket).values("to_ticket_id")).order_by(
+                "pk"
+            )
+        ),
+    }
+
+
+def staff_members(*, tenant: Tenant | int) -> QuerySet[User]:
+    """Active agents, leads and admins: who can be assigned a ticket."""
+    return User.objects.filter(
+        memberships__tenant=tenant,
+        memberships__is_active=True,
+        memberships__role__in=[Role.AGENT, Role.LEAD, Role.ADMIN],
+        is_active=True,
+    ).order_by("full_name", "email")
+
+
+# A resolved ticket still waits for its requester (confirm or reopen), so
+# the portal lists it with the open ones until it is closed.
+REQUESTER_FINISHED = (Status.CLOSED, Status.CANCELLED)
+
+
+def requester_tickets(*, membership: Membership, closed: bool) -> QuerySet[Ticket]:
+    """A requester's own tickets (and those they watch), open or finished."""
+    statuses = [s for s in Status.values if (s in REQUESTER_FINISHED) == closed]
+    viewer = Viewer(tenant_id=membership.tenant_id, user=membership.user, role=Role.REQUESTER)
+    return with_list_relations(
+        visible_tickets(viewer).filter(status__in=statuses).order_by("-updated_at", "-pk"),
+        membership.tenant_id,
+    )
+
+
+def requester_ticket_counts(*, membership: Membership) -> dict[str, int]:
+    """How many of the requester's tickets are open, finished, and waiting
+    for the requester (a question to answer, a fix to confirm), in one query."""
+    viewer = Viewer(tenant_id=membership.tenant_id, user=membership.user, role=Role.REQUESTER)
+    return visible_tickets(viewer).aggregate(
+        open=Count("pk", filter=~Q(status__in=REQUESTER_FINISHED)),
+        closed=Count("pk", filter=Q(status__in=REQUESTER_FINISHED)),
+        waiting=Count(
+            "pk",
+            filter=Q(status__in=(Status.PENDING, Status.RESOLVED), requester=membership.user),
+        ),
+    )
+
+
+def category_list(*, tenant: Tenant | int) -> QuerySet[Category]:
+    """The tenant's categories, with how many tickets each holds (one query)."""
+    return (
+        Category.objects.for_tenant(tenant).annotate(ticket_count=Count("tickets")).order_by("name")
+    )
+
+
+def get_category(*, tenant: Tenant | int, category_id: int) -> Category:
+    found = Category.objects.for_tenant(tenant).filter(pk=category_id).first()
+    if found is None:
+        raise Http404("No such category")
+    return found
