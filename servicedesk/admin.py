@@ -26,6 +26,20 @@ class OperatorAdmin(admin.ModelAdmin):
         return self.model.objects.unscoped().select_related("tenant")
 
 
+class ReadOnlyOperatorAdmin(OperatorAdmin):
+    """For records the operator may read but not write: trails, outboxes,
+    and data that changes only through the services."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ("email",)
@@ -97,17 +111,8 @@ class ApiTokenAdmin(OperatorAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(OperatorAdmin):
+class AuditEventAdmin(ReadOnlyOperatorAdmin):
+    # Append-only: the operator reads the trail, never rewrites it.
     list_display = ("created_at", "tenant", "actor", "action", "target")
     list_filter = ("tenant", "action")
     search_fields = ("target", "action")
-
-    # Append-only: the operator reads the trail, never rewrites it.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

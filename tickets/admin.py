@@ -12,19 +12,8 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from servicedesk.admin import OperatorAdmin
+from servicedesk.admin import ReadOnlyOperatorAdmin
 from tickets.models import Notification, Ticket, TicketEvent
-
-
-class ReadOnlyOperatorAdmin(OperatorAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Ticket)
