@@ -1,12 +1,5 @@
 // Portal enhancements on top of htmx; every form works without them.
 
-// Settling copies "style" attributes between the old and new elements; the
-// browser (autofill) leaves empty style="" on form fields, and copying one
-// back is an inline style the Content-Security-Policy blocks and reports.
-if (window.htmx) {
-  htmx.config.attributesToSettle = ["class", "width", "height"];
-}
-
 // The portal's forms answer a refused submission with 400 and the part of
 // the page that shows why (field errors, a flash message). htmx drops error
 // responses by default; inside the portal, show them.

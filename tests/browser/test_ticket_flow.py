@@ -51,9 +51,10 @@ def csp_watch(page, violations: list[str]) -> None:
 
 
 def test_report_answer_resolve_reopen(page, agent_page, demo, media, screenshot):
-    # The portal's pages must run under the policy; the desk's are its own tests' business.
+    # Both sides of the flow must run under the policy, swaps included.
     violations: list[str] = []
     csp_watch(page, violations)
+    csp_watch(agent_page, violations)
 
     # --- The requester reports an incident, with a screenshot. -------------------------
     sign_in(page, "user@acme.example")
