@@ -350,7 +350,9 @@ def ticket_timeline(*, ticket: Ticket, viewer: Viewer | Membership) -> list[Time
         for e in ticket_events(ticket=ticket, viewer=viewer)
         if e.action != "commented"
     ]
-    entries.sort(key=lambda entry: (entry.at, 0 if entry.event else 1))
+    # At the same instant the reply comes first, then the change it caused
+    # ("reopened", "in progress").
+    entries.sort(key=lambda entry: (entry.at, 0 if entry.comment else 1))
     return entries
 
 
