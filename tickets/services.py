@@ -493,7 +493,13 @@ def ticket_update(
             ticket.priority = priority
             ticket.priority_override_reason = override
             changed += ["priority", "priority_override_reason"]
-    elif not ticket.priority_override_reason and ticket.priority != matrix_priority:
+    elif (
+        ("impact" in changed or "urgency" in changed)
+        and not ticket.priority_override_reason
+        and ticket.priority != matrix_priority
+    ):
+        # Re-rated: the matrix decides again. Other edits leave the priority
+        # alone, even when the tenant's matrix changed since it was set.
         _record(
             ticket,
             actor,

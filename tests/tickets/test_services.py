@@ -195,6 +195,20 @@ class TestAuditTrail:
         ticket.refresh_from_db()
         assert ticket.priority == 1
 
+    def test_other_edits_keep_the_priority_a_later_matrix_would_give(self, world, agent):
+        ticket = services.ticket_create(
+            actor=agent, kind="incident", title="x", requester=world.user(Role.REQUESTER)
+        )
+        assert ticket.priority == 5
+        matrix = {str(i): {str(u): 1 for u in (1, 2, 3)} for i in (1, 2, 3)}
+        TicketSettings.objects.create(tenant=world.tenant, priority_matrix=matrix)
+        services.ticket_update(actor=agent, ticket=ticket, assignee=agent.user)
+        ticket.refresh_from_db()
+        assert ticket.priority == 5
+        services.ticket_update(actor=agent, ticket=ticket, urgency=2)
+        ticket.refresh_from_db()
+        assert ticket.priority == 1
+
     def test_only_agents_edit_fields(self, world, requester):
         ticket = TicketFactory(tenant=world.tenant, requester=requester.user)
         with pytest.raises(PermissionDenied):
