@@ -842,6 +842,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0, help="0: any free port")
     parser.add_argument("--database", default="", help="default: bench_servicedesk_tickets[_N]")
     parser.add_argument("--synchronous-commit", choices=["on", "off"], default="on")
+    parser.add_argument(
+        "--redis",
+        default="redis://127.0.0.1:6379/14",
+        help="broker for the app's tasks, as in production (this database is flushed at the "
+        "end); empty: eager tasks in the request, as in the embedded mode",
+    )
     parser.add_argument("--reseed", action="store_true", help="seed again even if seeded")
     parser.add_argument("--drop", action="store_true", help="drop the database at the end")
     parser.add_argument(
@@ -875,7 +881,7 @@ def main() -> None:
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1",
-        "REDIS_URL": "",
+        "REDIS_URL": args.redis,
         "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
         # Plain HTTP on loopback: no redirect to https.
         "SECURE_SSL_REDIRECT": "0",
@@ -935,9 +941,14 @@ def main() -> None:
 
         port = args.port or free_port()
         log = var / "gunicorn.log"
+        celery_mode = (
+            f"tasks queued on Redis ({args.redis}, no worker: mail waits there)"
+            if args.redis
+            else "Celery eager (no Redis)"
+        )
         print(
             f"server: gunicorn, {args.workers} sync workers on 127.0.0.1:{port}, DEBUG off, "
-            f"Celery eager (no Redis), dummy mail backend; log {log.relative_to(ROOT)}",
+            f"{celery_mode}, dummy mail backend; log {log.relative_to(ROOT)}",
             flush=True,
         )
         desk = Endpoint("desk", desk_url, {"Cookie": fixture.session_cookie})
@@ -969,6 +980,11 @@ def main() -> None:
         )
     finally:
         clean_up(fixture)
+        if args.redis:
+            # The queued deliveries of the created tickets; no worker ran them.
+            import redis
+
+            redis.Redis.from_url(args.redis).flushdb()
 
     report(args, desk_url, api_url, bare_url, counts, reads, writes)
     if args.drop:

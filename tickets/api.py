@@ -534,7 +534,13 @@ class TicketViewSet(  # type: ignore[misc]
         return cast(dict[str, Any], serializer.validated_data)
 
     def _out(self, ticket: Ticket) -> dict[str, Any]:
-        fresh = self.tenant_queryset().get(pk=ticket.pk)
+        """The ticket as it is now, after a write (or as ``retrieve`` found it).
+        ``ticket`` came through the visibility check already, so the re-read
+        goes by key alone -- a cheaper query than the visibility filter."""
+        fresh = selectors.with_list_relations(
+            Ticket.objects.for_tenant(self.membership.tenant_id).filter(pk=ticket.pk),
+            self.membership.tenant_id,
+        ).get()
         return cast(dict[str, Any], TicketSerializer(fresh).data)
 
 
