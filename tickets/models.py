@@ -267,7 +267,7 @@ class Ticket(TenantOwned):
             # index alone (PostgreSQL; elsewhere the INCLUDE is dropped).
             models.Index(
                 fields=["tenant", "assignee", "team"],
-                include=["status", "is_confidential", "requester"],
+                include=["id", "status", "is_confidential", "requester"],
                 name="ticket_open_queues",
                 condition=models.Q(status__in=["new", "in_progress", "pending", "known_error"]),
             ),
