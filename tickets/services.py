@@ -29,6 +29,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.core.mail import EmailMessage
 from django.db import connection, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -705,21 +706,30 @@ def ticket_close_if_due(*, ticket_id: int, tenant_id: int, now: datetime | None 
     return True
 
 
-def tickets_close_resolved(*, now: datetime | None = None) -> int:
-    """Sweeper: close every resolved ticket past its tenant's reopen window."""
+def tickets_close_resolved(*, now: datetime | None = None, batch: int = 1000) -> int:
+    """Sweeper: close every resolved ticket past its tenant's reopen window.
+
+    One query finds them across tenants (the partial index on resolved
+    tickets keeps it cheap however many tenants there are); each ticket is
+    then closed inside its own tenant's wall."""
     now = now or timezone.now()
+    default_window = TicketSettings._meta.get_field("reopen_window_days").default
+    custom = dict(TicketSettings.objects.unscoped().values_list("tenant_id", "reopen_window_days"))
+    past_window = Q(resolved_at__lte=now - timedelta(days=default_window)) & ~Q(
+        tenant_id__in=list(custom)
+    )
+    for tenant_id, days in custom.items():
+        past_window |= Q(tenant_id=tenant_id, resolved_at__lte=now - timedelta(days=days))
+    due = (
+        Ticket.objects.unscoped()
+        .filter(past_window, status=Status.RESOLVED, tenant__is_active=True)
+        .order_by("tenant_id", "pk")
+        .values_list("tenant_id", "pk")[:batch]
+    )
     closed = 0
-    windows = dict(TicketSettings.objects.unscoped().values_list("tenant_id", "reopen_window_days"))
-    for tenant in Tenant.objects.filter(is_active=True).only("pk"):
-        cutoff = now - timedelta(days=windows.get(tenant.pk, 7))
-        with tenant_context(tenant.pk):
-            due = list(
-                Ticket.objects.for_tenant(tenant.pk)
-                .filter(status=Status.RESOLVED, resolved_at__lte=cutoff)
-                .values_list("pk", flat=True)[:1000]
-            )
-            for ticket_id in due:
-                closed += ticket_close_if_due(ticket_id=ticket_id, tenant_id=tenant.pk, now=now)
+    for tenant_id, ticket_id in due:
+        with tenant_context(tenant_id):
+            closed += ticket_close_if_due(ticket_id=ticket_id, tenant_id=tenant_id, now=now)
     return closed
 
 

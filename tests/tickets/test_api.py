@@ -241,6 +241,14 @@ class TestOneTicket:
         for key in (theirs, "INC-2", "INC-0", "XYZ-1", "INC-99999999999", "inc-1x"):
             assert client.get(f"tickets/{key}/").status_code == 404
 
+    def test_one_ticket_is_one_lookup(self, world, api, django_assert_num_queries):
+        ticket = TicketFactory(tenant=world.tenant)
+        client = api()
+        client.get("tickets/")  # the token's last_used_at is written once a minute
+        # token, membership, raise the wall, the ticket (with its joins), its tags, lower
+        with django_assert_num_queries(6):
+            assert client.get(f"tickets/{ticket.key}/").status_code == 200
+
     def test_patch_records_events(self, world, api):
         ticket = TicketFactory(tenant=world.tenant)
         response = api().patch(
