@@ -63,7 +63,13 @@ from tickets.models import (
     TicketTag,
     Watcher,
 )
-from tickets.selectors import CONFIDENTIAL_PERMISSION, Viewer, ticket_settings
+from tickets.selectors import (
+    CONFIDENTIAL_PERMISSION,
+    Viewer,
+    staff_members,
+    ticket_settings,
+    ticket_watchers,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -208,12 +214,14 @@ def _clean_level(field: str, value: Any) -> int:
 def _active_member(tenant_id: int, user: User | None, field: str, *, staff: bool) -> None:
     if user is None:
         return
-    roles = [Role.AGENT, Role.LEAD, Role.ADMIN] if staff else list(Role.values)
-    if (
-        not Membership.objects.for_tenant(tenant_id)
-        .filter(user=user, is_active=True, role__in=roles)
-        .exists()
-    ):
+    if staff:
+        found = staff_members(tenant=tenant_id).filter(pk=user.pk).exists()
+    else:
+        found = (
+            user.is_active
+            and Membership.objects.for_tenant(tenant_id).filter(user=user, is_active=True).exists()
+        )
+    if not found:
         who = "an active agent" if staff else "an active member"
         raise ValidationError({field: f"{user.email} is not {who} of this organisation."})
 
@@ -1146,14 +1154,9 @@ def ticket_merge(
 def _watchers(ticket: Ticket, *, staff_only: bool = False) -> list[User]:
     if _muted.get():
         return []  # only mail needs them
-    users = User.objects.filter(
-        pk__in=Watcher.objects.for_tenant(ticket.tenant_id).filter(ticket=ticket).values("user_id")
-    )
+    users = ticket_watchers(ticket=ticket)
     if staff_only:
-        users = users.filter(
-            memberships__tenant_id=ticket.tenant_id,
-            memberships__role__in=[Role.AGENT, Role.LEAD, Role.ADMIN],
-        )
+        users = users.filter(pk__in=staff_members(tenant=ticket.tenant_id).values("pk"))
     return list(users)
 
 
@@ -1189,11 +1192,7 @@ def watcher_remove(*, actor: Actor, ticket: Ticket, user: User) -> Ticket:
 
 
 def _is_staff_member(tenant_id: int, user: User) -> bool:
-    return (
-        Membership.objects.for_tenant(tenant_id)
-        .filter(user=user, is_active=True, role__in=[Role.AGENT, Role.LEAD, Role.ADMIN])
-        .exists()
-    )
+    return staff_members(tenant=tenant_id).filter(pk=user.pk).exists()
 
 
 def _grant_confidential(ticket: Ticket, users: Iterable[User]) -> None:
@@ -1382,11 +1381,9 @@ def notify(
     if not people:
         return []
     staff_ids = set(
-        Membership.objects.for_tenant(ticket.tenant_id)
-        .filter(
-            user__in=people.values(), is_active=True, role__in=[Role.AGENT, Role.LEAD, Role.ADMIN]
-        )
-        .values_list("user_id", flat=True)
+        staff_members(tenant=ticket.tenant_id)
+        .filter(pk__in=[user.pk for user in people.values()])
+        .values_list("pk", flat=True)
     )
     domain = _mail_domain()
     if not ticket.thread_id:

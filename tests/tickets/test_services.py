@@ -282,6 +282,10 @@ class TestNotifications:
         ticket = TicketFactory(tenant=world.tenant, assignee=world.user(Role.LEAD))
         services.watcher_add(actor=agent, ticket=ticket, user=world.user(Role.REQUESTER))
         services.watcher_add(actor=agent, ticket=ticket, user=world.user(Role.ADMIN))
+        former = MembershipFactory(tenant=world.tenant, role=Role.AGENT)
+        services.watcher_add(actor=agent, ticket=ticket, user=former.user)
+        former.is_active = False  # an agent who left still watches, and must not read notes
+        former.save()
         with django_capture_on_commit_callbacks(execute=True):
             services.comment_add(actor=agent, ticket=ticket, body="note", is_internal=True)
         assert sorted(m.to[0] for m in mailoutbox) == sorted(
