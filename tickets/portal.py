@@ -352,7 +352,7 @@ def _reply(request: TenantRequest, tenant_slug: str, key: str, *, reopen: bool) 
     )
     if comment is None:
         return _request_page(request, ticket, reply_form=form, status=400)
-    now = _ticket(request, key).status
+    now = comment.ticket.status  # the service's locked, updated copy
     if was == Status.RESOLVED and now != Status.RESOLVED:
         message = f"{key} is open again. We'll pick it up and reply here."
     elif was == Status.PENDING and now != Status.PENDING:

@@ -83,3 +83,15 @@ def screenshot(page, request):
         return path
 
     return take
+
+
+def csp_watch(page, violations: list[str]) -> None:
+    """Collect every Content-Security-Policy violation the page reports."""
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from servicedesk.models import User
-from tests.browser.conftest import DEMO_PASSWORD, sign_in
+from tests.browser.conftest import DEMO_PASSWORD, csp_watch, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,14 +32,7 @@ def test_no_page_trips_the_policy(page, demo):
     operator.is_staff = operator.is_superuser = True
     operator.save()
     violations: list[str] = []
-    page.on(
-        "console",
-        lambda message: (
-            violations.append(f"{page.url}: {message.text}")
-            if "Content Security Policy" in message.text
-            else None
-        ),
-    )
+    csp_watch(page, violations)
     response = page.goto("/accounts/login/")
     assert "script-src 'self'" in response.headers["content-security-policy"]
     page.get_by_label("E-mail").fill("admin@acme.example")

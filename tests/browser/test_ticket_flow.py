@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import csp_watch, sign_in
 from tickets.models import Attachment, Status, Ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -37,17 +37,6 @@ def agent_page(browser, live_server):
     context.set_default_timeout(15_000)
     yield context.new_page()
     context.close()
-
-
-def csp_watch(page, violations: list[str]) -> None:
-    page.on(
-        "console",
-        lambda message: (
-            violations.append(f"{page.url}: {message.text}")
-            if "Content Security Policy" in message.text
-            else None
-        ),
-    )
 
 
 def test_report_answer_resolve_reopen(page, agent_page, demo, media, screenshot):

@@ -53,3 +53,13 @@ class SavedViewFactory(DjangoModelFactory):
     owner = factory.SubFactory(UserFactory)
     name = factory.Sequence(lambda n: f"View {n}")
     query = "status=new"
+
+
+def events(ticket: Ticket) -> list[tuple[str, str, str, str]]:
+    """The ticket's audit trail as (action, field, old, new), oldest first."""
+    return list(
+        TicketEvent.objects.for_tenant(ticket.tenant_id)
+        .filter(ticket=ticket)
+        .order_by("pk")
+        .values_list("action", "field", "old_value", "new_value")
+    )

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from servicedesk.models import Role
 from tests.servicedesk.factories import MembershipFactory, TeamFactory, UserFactory
-from tests.tickets.factories import CommentFactory, TicketEventFactory, TicketFactory
+from tests.tickets.factories import CommentFactory, TicketEventFactory, TicketFactory, events
 from tickets import selectors, services
 from tickets.desk import ago, describe_event
 from tickets.models import (
@@ -46,15 +46,6 @@ def route(world, name: str, *args) -> str:
 
 def keys(response) -> list[str]:
     return [t.key for t in response.context["rows"]]
-
-
-def events(ticket: Ticket) -> list[tuple[str, str, str, str]]:
-    return list(
-        TicketEvent.objects.for_tenant(ticket.tenant_id)
-        .filter(ticket=ticket)
-        .order_by("pk")
-        .values_list("action", "field", "old_value", "new_value")
-    )
 
 
 def fresh(ticket: Ticket) -> Ticket:

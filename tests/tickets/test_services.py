@@ -14,7 +14,7 @@ from django.db import connection, connections
 
 from servicedesk.models import Role
 from tests.servicedesk.factories import MembershipFactory, TeamFactory
-from tests.tickets.factories import TicketFactory
+from tests.tickets.factories import TicketFactory, events
 from tickets import selectors, services
 from tickets.models import (
     Attachment,
@@ -28,15 +28,6 @@ from tickets.models import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def events(ticket: Ticket) -> list[tuple[str, str, str, str]]:
-    return list(
-        TicketEvent.objects.for_tenant(ticket.tenant_id)
-        .filter(ticket=ticket)
-        .order_by("pk")
-        .values_list("action", "field", "old_value", "new_value")
-    )
 
 
 class TestCreate:
