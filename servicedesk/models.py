@@ -125,6 +125,10 @@ class Membership(TenantOwned):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.REQUESTER)
     is_active = models.BooleanField(default=True)
+    # What SLA policies may ask of a requester: their organisation (a
+    # customer, a department) and whether they get VIP treatment.
+    organisation = models.CharField(max_length=100, blank=True)
+    is_vip = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     deactivated_at = models.DateTimeField(null=True, blank=True)
 

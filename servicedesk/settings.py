@@ -213,6 +213,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.close_resolved_tickets",
         "schedule": timedelta(minutes=15),
     },
+    "sweep-sla-clocks": {
+        "task": "slo.sweep_clocks",
+        "schedule": timedelta(minutes=1),
+    },
 }
 
 # --- Tickets ---------------------------------------------------------------------

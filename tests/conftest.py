@@ -21,6 +21,8 @@ from tests.servicedesk.factories import (
     TenantFactory,
     UserFactory,
 )
+from slo import services as sla
+from slo.models import Calendar, Clock, Escalation, Policy
 from tickets.models import Attachment, Category, Comment, SavedView, Ticket, TicketCounter
 from tickets.services import (
     Actor,
@@ -31,6 +33,17 @@ from tickets.services import (
 )
 
 ROLES = [Role.REQUESTER, Role.AGENT, Role.LEAD, Role.ADMIN]
+
+
+@dataclass
+class SlaWorld:
+    """A tenant's business calendar, a policy with an escalation, and the
+    clocks it put on the tenant's ticket."""
+
+    calendar: Calendar
+    policy: Policy
+    escalation: Escalation
+    clocks: list[Clock]
 
 
 @dataclass
@@ -45,6 +58,7 @@ class TicketWorld:
     attachment: Attachment
     saved_view: SavedView
     category: Category
+    sla: SlaWorld
 
 
 def build_ticket_world(
@@ -57,6 +71,25 @@ def build_ticket_world(
     requester = members[Role.REQUESTER].user
     label = tenant.slug.title()
     category = Category.objects.create(tenant=tenant, name=f"{label} Plumbing")
+    admin = members[Role.ADMIN]
+    calendar = sla.calendar_create(
+        actor=admin,
+        name=f"{label} office hours",
+        timezone_name="Europe/Berlin",
+        hours={day: [["08:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")},
+        holidays=[{"date": "2026-12-25", "recurring": True, "name": f"{label} holiday"}],
+    )
+    policy = sla.policy_create(
+        actor=admin,
+        name=f"{label} standard SLA",
+        calendar=calendar,
+        first_response_minutes=240,
+        next_response_minutes=240,
+        resolution_minutes=2400,
+    )
+    escalation = sla.escalation_create(
+        actor=admin, policy=policy, trigger="breach", action="notify_team_lead", team=team
+    )
     with notifications_muted():
         ticket = ticket_create(
             actor=agent,
@@ -81,7 +114,16 @@ def build_ticket_world(
         tenant=tenant, owner=agent.user, team=team, name=f"{label} hot queue", query="status=new"
     )
     attachment = Attachment.objects.for_tenant(tenant).get(ticket=ticket)
-    return TicketWorld(ticket, comment, note, attachment, saved_view, category)
+    clocks = list(Clock.objects.for_tenant(tenant).filter(ticket=ticket).order_by("pk"))
+    return TicketWorld(
+        ticket,
+        comment,
+        note,
+        attachment,
+        saved_view,
+        category,
+        SlaWorld(calendar, policy, escalation, clocks),
+    )
 
 
 @dataclass

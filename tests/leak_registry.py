@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from servicedesk.models import ApiToken, AuditEvent, Invitation, Membership, Role, Team
+from slo.models import Calendar, Clock, Escalation, Policy
 from tests.conftest import TicketWorld, World
 from tickets.models import (
     Attachment,
@@ -41,6 +42,9 @@ FOREIGN_VALUES: dict[str, Callable[[World], Any]] = {
     "attachment_id": lambda w: tickets_of(w).attachment.pk,
     "view_id": lambda w: tickets_of(w).saved_view.pk,
     "category_id": lambda w: tickets_of(w).category.pk,
+    "calendar_id": lambda w: tickets_of(w).sla.calendar.pk,
+    "policy_id": lambda w: tickets_of(w).sla.policy.pk,
+    "escalation_id": lambda w: tickets_of(w).sla.escalation.pk,
 }
 
 
@@ -76,6 +80,9 @@ def foreign_markers(world: World) -> list[str]:
                 world.tickets.attachment.filename,
                 world.tickets.saved_view.name,
                 world.tickets.category.name,
+                world.tickets.sla.calendar.name,
+                world.tickets.sla.policy.name,
+                f"{world.tenant.slug.title()} holiday",
             ]
             if world.tickets
             else []
@@ -149,4 +156,32 @@ def foreign_fingerprint(world: World) -> tuple[Any, ...]:
         tuple(Category.objects.for_tenant(tenant).order_by("pk").values_list("pk", "name")),
         Notification.objects.for_tenant(tenant).count(),
         TicketSettings.objects.for_tenant(tenant).count(),
+        tuple(
+            Calendar.objects.for_tenant(tenant)
+            .order_by("pk")
+            .values_list("pk", "name", "timezone", "hours", "holidays")
+        ),
+        tuple(
+            Policy.objects.for_tenant(tenant)
+            .order_by("pk")
+            .values_list(
+                "pk",
+                "name",
+                "position",
+                "is_active",
+                "calendar_id",
+                "first_response_minutes",
+                "resolution_minutes",
+            )
+        ),
+        tuple(
+            Escalation.objects.for_tenant(tenant)
+            .order_by("pk")
+            .values_list("pk", "trigger", "action", "team_id")
+        ),
+        tuple(
+            Clock.objects.for_tenant(tenant)
+            .order_by("pk")
+            .values_list("pk", "target", "state", "due_at", "policy_id")
+        ),
     )

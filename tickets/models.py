@@ -383,6 +383,14 @@ class Attachment(TenantOwned):
         indexes: ClassVar = [models.Index(fields=["tenant", "ticket"])]
 
 
+# How the event of a comment names it, and the action of the first response:
+# the SLA clocks read the conversation from these.
+COMMENT_INTERNAL = "internal note"
+AGENT_REPLY = "public reply"
+REQUESTER_REPLY = "requester's reply"
+FIRST_RESPONSE = "responded"
+
+
 class TicketEvent(TenantOwned):
     """One change to a ticket, append-only: who (a person, an automation or
     an integration), what (``action`` and, for field changes, ``field``),

@@ -39,9 +39,14 @@ from guardian.shortcuts import assign_perm, remove_perm
 from servicedesk.models import Membership, Role, Team, Tenant, User
 from servicedesk.rls import tenant_context
 from servicedesk.services import audit_record
+from slo.services import clocks_sync
 from tickets import workflow
 from tickets.models import (
+    AGENT_REPLY,
+    COMMENT_INTERNAL,
+    FIRST_RESPONSE,
     OPEN_STATUSES,
+    REQUESTER_REPLY,
     ActorKind,
     Attachment,
     Category,
@@ -181,6 +186,11 @@ def _record(
         note=note[:2000],
         created_at=at or timezone.now(),
     )
+
+
+def _record_first_response(ticket: Ticket, actor: Actor, at: datetime) -> None:
+    # Its own event, so the SLA's replay reads who answered first from the log.
+    _record(ticket, actor, FIRST_RESPONSE, field="first_response_at", note="first response", at=at)
 
 
 def _clean_title(title: str) -> str:
@@ -401,6 +411,7 @@ def ticket_create(
         _grant_confidential(ticket, [u for u in (actor.user, assignee) if u is not None])
     for upload in files:
         _store_attachment(ticket, actor, upload, comment=None, is_internal=False, at=now)
+    clocks_sync(ticket=ticket)
     notify(ticket, "created", [requester], exclude=None)
     if assignee is not None and assignee != actor.user:
         notify(ticket, "assigned", [assignee], exclude=None)
@@ -408,6 +419,9 @@ def ticket_create(
 
 
 # --- Field changes -----------------------------------------------------------------------
+
+# Changes the SLA clocks follow (policy conditions).
+SLA_FIELDS = frozenset({"priority", "team", "category", "tags"})
 
 EDITABLE_FIELDS = (
     "title",
@@ -540,6 +554,8 @@ def ticket_update(
         return ticket
     model_fields = [f for f in changed if f != "tags"]
     _touch(ticket, now, *model_fields)
+    if SLA_FIELDS.intersection(changed):
+        clocks_sync(ticket=ticket)
     if "is_confidential" in changed and ticket.is_confidential:
         _grant_confidential(ticket, [u for u in (actor.user, ticket.assignee) if u is not None])
     if "assignee" in changed and ticket.assignee is not None:
@@ -608,17 +624,20 @@ def _move(
         ticket.resolved_at = None
         ticket.resolution_code = ""
         fields += ["reopen_count", "resolved_at", "resolution_code"]
-    if (
+    responding = (
         actor.is_staff
         and actor.kind == ActorKind.USER
         and ticket.first_response_at is None
         and ticket.requester_id != getattr(actor.user, "pk", None)
-    ):
+    )
+    if responding:
         # An agent moving the ticket is a response (the SLA counts it so).
         ticket.first_response_at = now
         fields.append("first_response_at")
     ticket.status = target
     _touch(ticket, now, *fields)
+    if responding:
+        _record_first_response(ticket, actor, now)
     action = "reopened" if old == Status.RESOLVED and target in OPEN_STATUSES else "changed"
     _record(ticket, actor, action, field="status", old=old, new=target, note=note, at=now)
     if target == Status.RESOLVED:
@@ -685,6 +704,7 @@ def ticket_transition(
         resolution_notes=resolution_notes,
         note=_clean_text("note", note),
     )
+    clocks_sync(ticket=ticket)
     return ticket
 
 
@@ -711,6 +731,7 @@ def ticket_close_if_due(*, ticket_id: int, tenant_id: int, now: datetime | None 
         now=now,
         note="The reopen window passed.",
     )
+    clocks_sync(ticket=ticket)
     return True
 
 
@@ -804,7 +825,9 @@ def comment_add(
         "commented",
         field="comment",
         new=comment.pk,
-        note="internal note" if is_internal else "public reply",
+        note=(
+            COMMENT_INTERNAL if is_internal else REQUESTER_REPLY if as_requester else AGENT_REPLY
+        ),
         at=now,
     )
     if is_internal:
@@ -820,8 +843,11 @@ def comment_add(
     elif ticket.first_response_at is None:
         ticket.first_response_at = now
         _touch(ticket, now, "first_response_at")
+        _record_first_response(ticket, actor, now)
     else:
         _touch(ticket, now)
+    if not is_internal:
+        clocks_sync(ticket=ticket)
     if is_internal:
         notify(
             ticket,
@@ -1144,6 +1170,7 @@ def ticket_merge(
         f"{len(newcomers)} watchers came from {source.key}.",
     )
     _touch(target, now)
+    clocks_sync(ticket=source)
     notify(source, "merged", [source.requester], exclude=actor.user, other=target)
     return target
 
@@ -1341,6 +1368,8 @@ SUBJECTS = {
     "pending": "Waiting for your answer",
     "resolved": "Resolved",
     "merged": "Merged into {other}",
+    "sla_warning": "SLA warning",
+    "sla_breach": "SLA breached",
 }
 
 
@@ -1364,6 +1393,7 @@ def notify(
     exclude: User | None,
     comment: Comment | None = None,
     other: Ticket | None = None,
+    detail: str = "",
 ) -> list[Notification]:
     """Write the e-mails ``reason`` owes to the outbox, one per person, in
     the caller's transaction; they are sent after commit, and the sweeper
@@ -1406,6 +1436,7 @@ def notify(
                 "reason": reason,
                 "comment": comment,
                 "other": other,
+                "detail": detail,
                 "recipient": user,
                 "url": ticket_url(ticket, staff=staff, tenant_slug=slug),
             },
