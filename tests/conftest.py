@@ -14,6 +14,8 @@ from django.test import Client
 from django.utils import timezone
 
 from servicedesk.models import ApiToken, Invitation, Membership, Role, Team, Tenant, User
+from slo import services as sla
+from slo.models import Calendar, Clock, Escalation, Policy
 from tests.servicedesk.factories import (
     ApiTokenFactory,
     MembershipFactory,
@@ -21,8 +23,6 @@ from tests.servicedesk.factories import (
     TenantFactory,
     UserFactory,
 )
-from slo import services as sla
-from slo.models import Calendar, Clock, Escalation, Policy
 from tickets.models import Attachment, Category, Comment, SavedView, Ticket, TicketCounter
 from tickets.services import (
     Actor,
