@@ -147,7 +147,7 @@ def _aware(instant: datetime) -> datetime:
 def open_intervals(
     calendar: BusinessCalendar, since: datetime
 ) -> Iterator[tuple[datetime, datetime]]:
-    """Working intervals in UTC, in order, merged where they touch, from
+    """Working intervals in UTC, in order and never overlapping, from
     ``since`` on (the first one clipped to start at ``since``). Endless;
     raises ``CalendarNeverOpens`` after a long closed stretch."""
     since = _aware(since)
@@ -156,30 +156,20 @@ def open_intervals(
         return
     # Start a day early: yesterday's overnight shift may still be running.
     day = since.astimezone(calendar.zone).date() - DAY
-    pending: tuple[datetime, datetime] | None = None
+    counted_to = since
     closed_days = 0
-    while True:
-        found = False
+    while closed_days <= SEARCH_LIMIT_DAYS:
+        closed_days += 1
         for start, end in calendar.shifts_starting_on(day):
-            if end <= since:
-                continue
-            found = True
-            start = max(start, since)
-            if pending is None:
-                pending = (start, end)
-            elif start <= pending[1]:
-                pending = (pending[0], max(pending[1], end))
-            else:
-                yield pending
-                pending = (start, end)
+            closed_days = 0
+            # Shifts of one schedule do not overlap (validation), but an
+            # edge in a DST fold must not be counted twice either.
+            start = max(start, counted_to)
+            if end > start:
+                yield start, end
+                counted_to = end
         day += DAY
-        closed_days = 0 if found else closed_days + 1
-        if pending is not None and closed_days > 0:
-            # Nothing started today, so nothing later can touch it.
-            yield pending
-            pending = None
-        if closed_days > SEARCH_LIMIT_DAYS:
-            raise CalendarNeverOpens("The calendar has no working time in the next three years.")
+    raise CalendarNeverOpens("The calendar has no working time in the next three years.")
 
 
 def next_opening(calendar: BusinessCalendar, instant: datetime) -> datetime:
