@@ -51,7 +51,8 @@ def escalation_run(*, run_id: int, tenant_id: int, now: datetime | None = None) 
     now = now or timezone.now()
     run = (
         EscalationRun.objects.for_tenant(tenant_id)
-        .select_for_update(skip_locked=True)
+        # Only the run's row: its escalation is shared by every run of it.
+        .select_for_update(skip_locked=True, of=("self",))
         .filter(pk=run_id, done_at=None)
         .select_related("escalation", "clock")
         .first()
