@@ -175,6 +175,9 @@ def clocks_sync(*, ticket: Ticket, rules: list[engine.Rule] | None = None) -> li
         .filter(ticket_id=ticket.pk)
         .order_by("pk")
     }
+    rules = tenant_rules(ticket.tenant_id) if rules is None else rules
+    if not rules and not stored:
+        return []  # no policy, no clocks: nothing to read the log for
     checkpoint = max((clock.event_id for clock in stored.values()), default=0)
     inputs = ticket_sla_inputs(ticket, rules)
     fresh = [m for m in inputs.history if m.event_id > checkpoint]
