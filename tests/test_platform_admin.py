@@ -33,3 +33,14 @@ def test_operator_opens_a_tenant_owned_object(world, login):
     operator = UserFactory(email="ops@platform.test", is_staff=True, is_superuser=True)
     url = reverse("admin:servicedesk_team_change", args=[world.team.pk])
     assert login(operator).get(url).status_code == 200
+
+
+@pytest.mark.parametrize("model", ["calendar", "policy", "clock", "escalationrun"])
+def test_operator_reads_sla_records_of_every_tenant_and_changes_none(foreign, login, model):
+    operator = UserFactory(email="ops@platform.test", is_staff=True, is_superuser=True)
+    client = login(operator)
+    response = client.get(reverse(f"admin:slo_{model}_changelist"))
+    assert response.status_code == 200
+    if model in {"calendar", "policy", "clock"}:
+        assert foreign.tenant.name.encode() in response.content
+    assert client.get(reverse(f"admin:slo_{model}_add")).status_code == 403
