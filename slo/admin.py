@@ -5,7 +5,11 @@ as clocks whose sweep time has long passed, or escalation runs never done)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from servicedesk.admin import ReadOnlyOperatorAdmin
 from slo.models import Calendar, Clock, EscalationRun, Policy
@@ -36,13 +40,17 @@ class PolicyAdmin(ReadOnlyOperatorAdmin):
 class ClockAdmin(ReadOnlyOperatorAdmin):
     list_display = ("ticket", "tenant", "target", "state", "due_at", "sweep_at")
     list_filter = ("state", "target")
-    list_select_related = ("tenant", "ticket")
     show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).select_related("ticket")
 
 
 @admin.register(EscalationRun)
 class EscalationRunAdmin(ReadOnlyOperatorAdmin):
     list_display = ("escalation", "tenant", "trigger", "cycle", "fired_at", "done_at", "outcome")
     list_filter = ("trigger",)
-    list_select_related = ("tenant", "escalation")
     show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).select_related("escalation")
