@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any, cast
+from datetime import UTC, datetime
+from typing import Any, ClassVar, cast
 
 from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
-from rest_framework import exceptions, pagination, status
+from rest_framework import exceptions, pagination, serializers, status
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.fields import get_error_detail
 from rest_framework.request import Request
@@ -116,6 +118,23 @@ class CursorPagination(pagination.CursorPagination):
 
 
 # --- Errors ---------------------------------------------------------------------------
+
+
+class UtcDateTimeField(serializers.DateTimeField):
+    """An instant in UTC (``…Z``). Input must say its offset: a wall-clock
+    time alone could be any of several instants."""
+
+    default_error_messages: ClassVar = {
+        "naive": "Give the time with its offset, e.g. 2026-03-06T16:30:00+01:00 or …Z."
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(default_timezone=UTC, **kwargs)
+
+    def enforce_timezone(self, value: datetime) -> datetime:
+        if timezone.is_naive(value):
+            self.fail("naive")
+        return super().enforce_timezone(value)
 
 
 class PayloadTooLarge(exceptions.APIException):

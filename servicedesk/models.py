@@ -350,6 +350,16 @@ AUDIT_ACTION_LABELS = {
     "tickets.settings_changed": "Ticket settings changed",
     "tickets.category_created": "Category added",
     "tickets.category_deleted": "Category removed",
+    "member.sla_profile_changed": "SLA profile changed",
+    "sla.calendar_created": "Business calendar created",
+    "sla.calendar_changed": "Business calendar changed",
+    "sla.calendar_deleted": "Business calendar deleted",
+    "sla.policy_created": "SLA policy created",
+    "sla.policy_changed": "SLA policy changed",
+    "sla.policy_deleted": "SLA policy deleted",
+    "sla.policy_moved": "SLA policy moved",
+    "sla.escalation_created": "SLA escalation added",
+    "sla.escalation_deleted": "SLA escalation removed",
 }
 
 

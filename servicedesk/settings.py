@@ -333,7 +333,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # Impact and urgency share one scale.
-    "ENUM_NAME_OVERRIDES": {"LevelEnum": "tickets.models.Level"},
+    "ENUM_NAME_OVERRIDES": {
+        "LevelEnum": "tickets.models.Level",
+        "ClockStateEnum": "slo.models.ClockState",
+    },
 }
 
 # --- Security (production values unless DEBUG) ------------------------------------

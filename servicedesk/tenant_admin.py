@@ -37,6 +37,9 @@ from servicedesk.forms import (
 )
 from servicedesk.models import Team
 from servicedesk.tasks import deliver_invitation, enqueue
+from slo import selectors as sla_selectors
+from slo import services as sla_services
+from slo.forms import MemberSlaProfileForm
 
 MEMBERS_PER_PAGE = 50
 
@@ -132,10 +135,33 @@ def members(request: TenantRequest, tenant_slug: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @tenant_area("admin")
 def member_detail(request: TenantRequest, tenant_slug: str, membership_id: int) -> HttpResponse:
+    """A member's facts, role and SLA profile (organisation, VIP); each form
+    posts here, the SLA one marked ``form=sla_profile``."""
     membership = selectors.get_membership(tenant=request.tenant, membership_id=membership_id)
-    form = RoleForm(posted(request), initial={"role": membership.role})
+    is_profile = request.method == "POST" and request.POST.get("form") == "sla_profile"
+    form = RoleForm(None if is_profile else posted(request), initial={"role": membership.role})
+    profile_form = MemberSlaProfileForm(
+        posted(request) if is_profile else None,
+        initial={"organisation": membership.organisation, "is_vip": membership.is_vip},
+    )
     status = 200
-    if request.method == "POST":
+    if is_profile:
+        saved = submit(
+            profile_form,
+            lambda data: sla_services.membership_set_sla_profile(
+                actor=request.membership,
+                membership=membership,
+                organisation=data["organisation"],
+                is_vip=data["is_vip"],
+            ),
+        )
+        if saved:
+            messages.success(request, f"SLA profile of {saved.user.email} saved.")
+            return redirect(
+                "tenant_admin:member", tenant_slug=tenant_slug, membership_id=membership.pk
+            )
+        status = 400
+    elif request.method == "POST":
         changed = submit(
             form,
             lambda data: services.membership_change_role(
@@ -154,6 +180,8 @@ def member_detail(request: TenantRequest, tenant_slug: str, membership_id: int) 
         {
             "member": membership,
             "form": form,
+            "profile_form": profile_form,
+            "organisations": sla_selectors.requester_organisations(tenant=request.tenant),
             "member_teams": selectors.teams_of_user(tenant=request.tenant, user=membership.user),
         },
         status=status,

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from servicedesk import api, health, tenant_admin, views
 from servicedesk.forms import EmailAuthenticationForm, QueuedPasswordResetForm
+from slo import api as slo_api
 from tickets import api as tickets_api
 from tickets import desk, portal
 
@@ -88,6 +89,7 @@ tenant_patterns: list[URLPattern | URLResolver] = [
     path("desk/", desk.queue, name="desk"),
     path("admin/", include(tenant_admin_patterns)),
     path("", include("tickets.urls")),
+    path("", include("slo.urls")),
 ]
 
 urlpatterns = [
@@ -111,4 +113,5 @@ urlpatterns = [
     ),
     path("api/v1/me/", api.MeView.as_view(), name="api_me"),
     path("api/v1/", include(tickets_api.router.urls)),
+    path("api/v1/", include(slo_api.router.urls)),
 ]

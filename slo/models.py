@@ -162,7 +162,9 @@ class ClockState(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
-COUNTING_STATES = (ClockState.RUNNING, ClockState.BREACHED)
+# A clock counts while it runs, breached or not; a stopped clock keeps the
+# state it ended in (met, breached, cancelled) but counts no more.
+COUNTING = models.Q(running_since__isnull=False)
 
 
 class Clock(TenantOwned):
@@ -218,11 +220,13 @@ class Clock(TenantOwned):
                 name="clock_sweep_due",
                 condition=models.Q(sweep_at__isnull=False),
             ),
-            # "Breaching soon" and the SLA column read counting clocks by due time.
+            # "Breaching soon" and the SLA column read counting clocks by due
+            # time, from the index alone (PostgreSQL; SQLite drops the INCLUDE).
             models.Index(
                 fields=["tenant", "due_at"],
+                include=["ticket_id"],
                 name="clock_counting_due",
-                condition=models.Q(state__in=["running", "breached"]),
+                condition=models.Q(running_since__isnull=False),
             ),
         ]
 

@@ -10,15 +10,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from servicedesk.models import Membership
 from servicedesk.tenancy import TenantOwned
 from slo import engine
 from slo.business_time import ALWAYS_OPEN, BusinessCalendar
 from slo.models import (
-    COUNTING_STATES,
+    COUNTING,
     Calendar,
     Clock,
     ClockState,
@@ -119,7 +120,7 @@ class ClockView:
 
     @property
     def is_counting(self) -> bool:
-        return self.state in COUNTING_STATES
+        return self.clock.running_since is not None
 
     @property
     def is_warning(self) -> bool:
@@ -217,7 +218,7 @@ def most_urgent(views: Iterable[ClockView]) -> ClockView | None:
     """The clock a queue's SLA badge shows: breached first, then the
     counting one with the least time left, then paused; none when all are
     done."""
-    live = [v for v in views if v.state not in (ClockState.MET, ClockState.CANCELLED)]
+    live = [v for v in views if v.stopped_at is None]
     if not live:
         return None
     rank = {"breached": 0, "warning": 1, "ok": 2, "paused": 3}
@@ -228,10 +229,7 @@ def breaching_soon_q(*, now: datetime | None = None, within: timedelta = BREACHI
     """Tickets (``Ticket`` lookups) with a counting clock due within
     ``within``, or already breached."""
     now = now or timezone.now()
-    return Q(
-        clocks__state__in=COUNTING_STATES,
-        clocks__due_at__lte=now + within,
-    )
+    return Q(clocks__running_since__isnull=False, clocks__due_at__lte=now + within)
 
 
 def breaching_soon_ids(
@@ -242,7 +240,7 @@ def breaching_soon_ids(
     now = now or timezone.now()
     return (
         Clock.objects.for_tenant(_tenant_id(tenant))
-        .filter(state__in=COUNTING_STATES, due_at__lte=now + within)
+        .filter(COUNTING, due_at__lte=now + within)
         .values("ticket_id")
     )
 
@@ -314,3 +312,67 @@ def ticket_clock_explanations(*, ticket: Ticket, now: datetime | None = None) ->
             )
         )
     return explanations
+
+
+# --- The admin pages ---------------------------------------------------------------------
+
+
+def calendar_overview(*, tenant: object) -> QuerySet[Calendar]:
+    """Calendars by name with how many policies use each (one query)."""
+    return calendar_list(tenant=tenant).annotate(policy_count=Count("policies"))
+
+
+def policy_overview(*, tenant: object) -> QuerySet[Policy]:
+    """Policies in evaluation order with what the list shows: the names of
+    their calendar and conditions, and how many escalations each has (one
+    query)."""
+    return (
+        Policy.objects.for_tenant(_tenant_id(tenant))
+        .select_related("calendar", "team", "category", "tag")
+        .annotate(escalation_count=Count("escalations"))
+        .order_by("position", "pk")
+    )
+
+
+def calendar_policy_names(*, calendar: Calendar) -> list[str]:
+    """The policies that use a calendar, in evaluation order."""
+    return list(
+        Policy.objects.for_tenant(calendar.tenant_id)
+        .filter(calendar=calendar)
+        .order_by("position", "pk")
+        .values_list("name", flat=True)
+    )
+
+
+def requester_organisations(*, tenant: object) -> list[str]:
+    """The organisations the tenant's members are in, for suggestions."""
+    return list(
+        Membership.objects.for_tenant(_tenant_id(tenant))
+        .exclude(organisation="")
+        .order_by("organisation")
+        .values_list("organisation", flat=True)
+        .distinct()
+    )
+
+
+# --- Escalations ----------------------------------------------------------------------------
+
+
+def escalation_list(*, tenant: object, policy_id: int | None = None) -> QuerySet[Escalation]:
+    """A tenant's escalations (of one policy, when given) with their policy,
+    team and people: a fixed number of queries for any number of them."""
+    escalations = (
+        Escalation.objects.for_tenant(_tenant_id(tenant))
+        .select_related("policy", "team")
+        .prefetch_related("users")
+        .order_by("pk")
+    )
+    if policy_id is not None:
+        escalations = escalations.filter(policy_id=policy_id)
+    return escalations
+
+
+def get_escalation_detail(*, tenant: object, escalation_id: object) -> Escalation:
+    """One escalation of the tenant with its policy, team and people; 404
+    for another tenant's or none."""
+    return _get(escalation_list(tenant=tenant), escalation_id)

@@ -9,6 +9,7 @@ sees in the portal (own tickets, no internal notes) and nothing more.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, cast
 
 import django_filters
@@ -16,6 +17,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
@@ -26,7 +28,10 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from servicedesk.api_base import TenantGenericViewSet
+from servicedesk.api_defaults import UtcDateTimeField
 from servicedesk.models import Membership, Role, Team, User
+from slo import selectors as sla_selectors
+from slo.models import ClockState
 from tickets import selectors, services
 from tickets.models import (
     Attachment,
@@ -118,7 +123,74 @@ class TeamSlugField(serializers.Field):
 # --- Output ----------------------------------------------------------------------------
 
 
+class SlaPolicySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class SlaClockSerializer(serializers.Serializer):
+    """One SLA target of a ticket (a ``slo.selectors.ClockView``) as of the
+    request. Business seconds count on the policy's calendar; a clock that
+    passed its due time reads breached even before the sweeper marks it."""
+
+    state = serializers.ChoiceField(choices=ClockState.choices)
+    due_at = serializers.SerializerMethodField(
+        help_text="When the target falls due, in UTC; null while the clock is paused."
+    )
+    remaining_business_seconds = serializers.IntegerField(
+        help_text="Business time left; negative once breached."
+    )
+    goal_business_seconds = serializers.SerializerMethodField()
+    warned_at = UtcDateTimeField(allow_null=True)
+    breached_at = UtcDateTimeField(allow_null=True)
+    stopped_at = UtcDateTimeField(allow_null=True, help_text="When it was met or cancelled.")
+    paused_seconds = serializers.SerializerMethodField(
+        help_text="Wall-clock time spent paused, a pause still going on included."
+    )
+    policy = serializers.SerializerMethodField()
+
+    @extend_schema_field(UtcDateTimeField(allow_null=True))
+    def get_due_at(self, view: sla_selectors.ClockView) -> str | None:
+        if view.state == ClockState.PAUSED or view.due_at is None:
+            return None
+        return UtcDateTimeField().to_representation(view.due_at)
+
+    def get_goal_business_seconds(self, view: sla_selectors.ClockView) -> int:
+        return int(view.goal.total_seconds())
+
+    def get_paused_seconds(self, view: sla_selectors.ClockView) -> int:
+        paused = view.paused_total
+        if view.clock.paused_at is not None:
+            now = cast(datetime, self.context.get("now") or timezone.now())
+            paused += max(now - view.clock.paused_at, timedelta(0))
+        return int(paused.total_seconds())
+
+    @extend_schema_field(SlaPolicySerializer(allow_null=True))
+    def get_policy(self, view: sla_selectors.ClockView) -> dict[str, Any] | None:
+        if view.clock.policy_id is None:
+            return None
+        return {"id": view.clock.policy_id, "name": view.policy_name}
+
+
+class TicketSlaSerializer(serializers.Serializer):
+    """The ticket's SLA targets that have a clock; the others are absent."""
+
+    first_response = SlaClockSerializer(required=False)
+    next_response = SlaClockSerializer(required=False)
+    resolution = SlaClockSerializer(required=False)
+
+
 class TicketSerializer(serializers.ModelSerializer):
+    """A ticket as the API shows it.
+
+    ``sla`` holds the ticket's SLA clocks for agents, leads and admins, and
+    is null for requesters: due times, business seconds left and breaches
+    are how the desk steers its work, not a promise the portal makes, and
+    the portal does not show them either. The view passes the clocks in the
+    serializer context (``sla_clocks``: ticket id -> clocks, or None for a
+    requester), read for the whole page at once.
+    """
+
     number = serializers.CharField(source="key", read_only=True)
     requester = serializers.EmailField(source="requester.email", read_only=True)
     assignee = serializers.SerializerMethodField()
@@ -126,6 +198,7 @@ class TicketSerializer(serializers.ModelSerializer):
     category = serializers.SerializerMethodField()
     tags = serializers.SerializerMethodField()
     confidential = serializers.BooleanField(source="is_confidential", read_only=True)
+    sla = serializers.SerializerMethodField()
 
     class Meta:
         model = Ticket
@@ -154,6 +227,7 @@ class TicketSerializer(serializers.ModelSerializer):
             "resolution_code",
             "resolution_notes",
             "reopen_count",
+            "sla",
         ]
         read_only_fields = fields
 
@@ -173,6 +247,18 @@ class TicketSerializer(serializers.ModelSerializer):
     def get_tags(self, ticket: Ticket) -> list[str]:
         # Prefetched by the selectors (tenant-scoped): no query per ticket.
         return sorted(tag.name for tag in ticket.tags.all())
+
+    @extend_schema_field(TicketSlaSerializer(allow_null=True))
+    def get_sla(self, ticket: Ticket) -> dict[str, Any] | None:
+        clocks = cast(
+            dict[int, list[sla_selectors.ClockView]] | None, self.context.get("sla_clocks")
+        )
+        if clocks is None:
+            return None
+        return {
+            view.target: SlaClockSerializer(view, context=self.context).data
+            for view in clocks.get(ticket.pk, [])
+        }
 
 
 class CommentSerializer(serializers.ModelSerializer):
@@ -407,6 +493,21 @@ class TicketViewSet(  # type: ignore[misc]
     def get_object(self) -> Ticket:
         return selectors.get_ticket_for(self.membership, self.kwargs["number"])
 
+    def list(self, request: Request) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        tickets = list(queryset) if page is None else page
+        now = timezone.now()
+        clocks = None
+        if self.membership.is_agent:
+            # One query for the page's clocks, whatever its size.
+            clocks = sla_selectors.clocks_by_ticket(
+                tenant=self.membership.tenant_id, ticket_ids=[t.pk for t in tickets], now=now
+            )
+        context = {**self.get_serializer_context(), "sla_clocks": clocks, "now": now}
+        data = TicketSerializer(tickets, many=True, context=context).data
+        return Response(data) if page is None else self.get_paginated_response(data)
+
     def retrieve(self, request: Request, number: str) -> Response:
         # The visible tickets with their relations: one lookup, not a check and a re-read.
         parsed = parse_ticket_key(number)
@@ -417,7 +518,7 @@ class TicketViewSet(  # type: ignore[misc]
         )
         if ticket is None:
             raise Http404("No such ticket")
-        return Response(TicketSerializer(ticket).data)
+        return Response(self._data(ticket))
 
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()
@@ -552,7 +653,18 @@ class TicketViewSet(  # type: ignore[misc]
             Ticket.objects.for_tenant(self.membership.tenant_id).filter(pk=ticket.pk),
             self.membership.tenant_id,
         ).get()
-        return cast(dict[str, Any], TicketSerializer(fresh).data)
+        return self._data(fresh)
+
+    def _data(self, ticket: Ticket) -> dict[str, Any]:
+        """One ticket's JSON, with its SLA clocks for staff (one query)."""
+        now = timezone.now()
+        clocks = (
+            {ticket.pk: sla_selectors.ticket_clocks(ticket=ticket, now=now)}
+            if self.membership.is_agent
+            else None
+        )
+        context = {"sla_clocks": clocks, "now": now}
+        return cast(dict[str, Any], TicketSerializer(ticket, context=context).data)
 
 
 # A SimpleRouter: no browsable API root, every route is a tenant-gated viewset.

@@ -32,7 +32,7 @@ from tickets.models import (
     Ticket,
     TicketKind,
 )
-from tickets.selectors import QUEUES, SORTS, QueueFilters
+from tickets.selectors import QUEUES, SORTS, QueueFilters, default_sort
 from tickets.services import BODY_MAX, TAG_MAX, TITLE_MAX
 
 MAX_FILES = 10
@@ -86,9 +86,10 @@ SORT_CHOICES = [
     ("-created", "Created, oldest first"),
     ("priority", "Priority, highest first"),
     ("-priority", "Priority, lowest first"),
+    ("due", "SLA due, soonest first"),
+    ("-due", "SLA due, latest first"),
 ]
 assert {key for key, _ in SORT_CHOICES} == set(SORTS)  # noqa: S101  # one list of sorts
-DEFAULT_SORT = "updated"
 MULTI_VALUE_FILTERS = ("status", "priority", "kind")
 SEARCH_MAX = 200
 
@@ -173,7 +174,7 @@ class QueueFilterForm(forms.Form):
         team_slug = data.get("team") or ""
         text = (data.get("q") or "").strip()
         tag = slugify(data.get("tag") or "", allow_unicode=True)[:50]
-        sort = data.get("sort") or DEFAULT_SORT
+        sort = data.get("sort") or default_sort(queue)
         filters = QueueFilters(
             status=tuple(data.get("status") or ()),
             priority=tuple(data.get("priority") or ()),
@@ -198,7 +199,7 @@ class QueueFilterForm(forms.Form):
         }
         pairs: list[tuple[str, str]] = []
         for key, value in initial.items():
-            if key == "sort" and value == DEFAULT_SORT:
+            if key == "sort" and value == default_sort(queue):
                 continue
             for item in value if isinstance(value, list) else [value]:
                 if item:

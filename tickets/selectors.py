@@ -18,11 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.expressions import OrderBy
 from django.http import Http404
 from django.utils import timezone
 
 from servicedesk.models import Membership, Role, Team, Tenant, User
+from slo import selectors as slo_selectors
+from slo.models import COUNTING, Clock
 from tickets.models import (
     OPEN_STATUSES,
     Attachment,
@@ -137,26 +140,48 @@ RECENT_WINDOW = timedelta(days=7)
 
 QUEUES: dict[str, str] = {
     "mine": "My work",
+    "breaching": "Breaching soon",
     "teams": "My teams",
     "unassigned": "Unassigned",
     "open": "All open",
     "recent": "Recently updated",
 }
 
-SORTS: dict[str, tuple[str, ...]] = {
+# The SLA due time of a ticket: its soonest counting clock (running or
+# breached, and not stopped; a paused clock has no due time). Tickets
+# without one sort last.
+SLA_DUE = "sla_due"
+
+SORTS: dict[str, tuple[str | OrderBy, ...]] = {
     "updated": ("-updated_at", "-pk"),
     "-updated": ("updated_at", "pk"),
     "created": ("-created_at", "-pk"),
     "-created": ("created_at", "pk"),
     "priority": ("priority", "-updated_at", "-pk"),
     "-priority": ("-priority", "-updated_at", "-pk"),
+    "due": (F(SLA_DUE).asc(nulls_last=True), "priority", "-pk"),
+    "-due": (F(SLA_DUE).desc(nulls_last=True), "priority", "-pk"),
 }
+# A queue that is about time sorts by it unless told otherwise.
+DEFAULT_SORTS = {"breaching": "due"}
+DEFAULT_SORT = "updated"
 
 
-def queue_condition(queue: str, viewer: Viewer, team_ids: list[int]) -> Q:
+def default_sort(queue: str) -> str:
+    return DEFAULT_SORTS.get(queue, DEFAULT_SORT)
+
+
+def queue_condition(
+    queue: str, viewer: Viewer, team_ids: list[int], now: datetime | None = None
+) -> Q:
     open_ = Q(status__in=OPEN_STATUSES)
     if queue == "mine":
         return open_ & Q(assignee=viewer.user)
+    if queue == "breaching":
+        # Reads the partial index of counting clocks by due time (one range
+        # scan per tenant), not the clocks of every open ticket.
+        due_soon = slo_selectors.breaching_soon_ids(tenant=viewer.tenant_id, now=now)
+        return open_ & Q(pk__in=due_soon)
     if queue == "teams":
         return open_ & Q(team__in=team_ids)
     if queue == "unassigned":
@@ -164,7 +189,24 @@ def queue_condition(queue: str, viewer: Viewer, team_ids: list[int]) -> Q:
     if queue == "open":
         return open_
     # "recent": anything touched in the last week, open or done, newest first.
-    return Q(updated_at__gte=timezone.now() - RECENT_WINDOW)
+    return Q(updated_at__gte=(now or timezone.now()) - RECENT_WINDOW)
+
+
+def with_sla_due(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """Annotate ``sla_due``: the soonest due time of the ticket's counting
+    clocks (one lookup per ticket on the clocks' unique (tenant, ticket,
+    target) index)."""
+    soonest = (
+        Clock.objects.filter(
+            COUNTING,
+            tenant=OuterRef("tenant"),
+            ticket=OuterRef("pk"),
+            due_at__isnull=False,
+        )
+        .order_by("due_at")
+        .values("due_at")[:1]
+    )
+    return tickets.annotate(**{SLA_DUE: Subquery(soonest)})
 
 
 @dataclass(frozen=True)
@@ -177,7 +219,7 @@ class QueueFilters:
     unassigned: bool = False
     tag: str = ""
     text: str = ""
-    sort: str = "updated"
+    sort: str = DEFAULT_SORT
 
 
 def apply_filters(tickets: QuerySet[Ticket], filters: QueueFilters) -> QuerySet[Ticket]:
@@ -209,29 +251,41 @@ def apply_filters(tickets: QuerySet[Ticket], filters: QueueFilters) -> QuerySet[
             tickets = tickets.filter(
                 Q(title__icontains=filters.text) | Q(description__icontains=filters.text)
             )
-    return tickets.order_by(*SORTS.get(filters.sort, SORTS["updated"]))
+    sort = filters.sort if filters.sort in SORTS else DEFAULT_SORT
+    if sort in ("due", "-due"):
+        tickets = with_sla_due(tickets)
+    return tickets.order_by(*SORTS[sort])
 
 
 def ticket_queue(
-    *, membership: Membership, queue: str, filters: QueueFilters, team_ids: list[int]
+    *,
+    membership: Membership,
+    queue: str,
+    filters: QueueFilters,
+    team_ids: list[int],
+    now: datetime | None = None,
 ) -> QuerySet[Ticket]:
     """One desk queue, filtered and sorted, with the relations a row shows."""
     viewer = Viewer.of(membership)
-    tickets = visible_tickets(viewer).filter(queue_condition(queue, viewer, team_ids))
+    tickets = visible_tickets(viewer).filter(queue_condition(queue, viewer, team_ids, now))
     return with_list_relations(apply_filters(tickets, filters), membership.tenant_id)
 
 
-def queue_counts(*, membership: Membership, team_ids: list[int]) -> dict[str, int]:
+def queue_counts(
+    *, membership: Membership, team_ids: list[int], now: datetime | None = None
+) -> dict[str, int]:
     """How many tickets each queue holds, in one query."""
     viewer = Viewer.of(membership)
     # Every counted queue holds open tickets only: count over those (a
     # partial index covers them) instead of the tenant's whole history.
+    # "Breaching soon" adds one subquery on the counting clocks' partial
+    # index, hashed once for the whole count.
     counts = (
         visible_tickets(viewer)
         .filter(status__in=OPEN_STATUSES)
         .aggregate(
             **{
-                queue: Count("pk", filter=queue_condition(queue, viewer, team_ids))
+                queue: Count("pk", filter=queue_condition(queue, viewer, team_ids, now))
                 for queue in QUEUES
                 if queue != "recent"
             }

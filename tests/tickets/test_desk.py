@@ -112,7 +112,9 @@ def test_another_tenants_ticket_and_an_ungranted_confidential_one_are_404(
     world, foreign, agent_client, agent, login
 ):
     theirs = new_ticket(Actor.of(foreign.members[Role.AGENT]), title="Their secret")
-    secret = new_ticket(Actor.of(world.members[Role.ADMIN]), title="Breach", is_confidential=True)
+    secret = new_ticket(
+        Actor.of(world.members[Role.ADMIN]), title="Payroll leak", is_confidential=True
+    )
     for ticket in (theirs, secret):
         assert agent_client.get(route(world, "desk_ticket", ticket.key)).status_code == 404
         response = agent_client.post(
@@ -120,7 +122,7 @@ def test_another_tenants_ticket_and_an_ungranted_confidential_one_are_404(
         )
         assert response.status_code == 404
     assert fresh(theirs).title == "Their secret"
-    assert b"Breach" not in agent_client.get(desk(world, queue="recent")).content
+    assert b"Payroll leak" not in agent_client.get(desk(world, queue="recent")).content
     # Admins see every ticket of their tenant.
     admin = login(world.user(Role.ADMIN))
     assert admin.get(route(world, "desk_ticket", secret.key)).status_code == 200
@@ -169,7 +171,13 @@ def test_each_queue_holds_its_tickets(world, agent_client, spread, queue, expect
     response = agent_client.get(desk(world, queue=queue))
     assert response.status_code == 200
     assert set(keys(response)) == {spread[name].key for name in expected}
-    assert response.context["counts"] == {"mine": 1, "teams": 1, "unassigned": 1, "open": 4}
+    assert response.context["counts"] == {
+        "mine": 1,
+        "breaching": 0,
+        "teams": 1,
+        "unassigned": 1,
+        "open": 4,
+    }
 
 
 def test_the_counts_are_shown_beside_the_queues(world, agent_client, spread):
@@ -330,9 +338,11 @@ def test_queue_page_query_count_is_constant(
     SavedView.objects.create(tenant=world.tenant, owner=agent.user, name="Mine", query="queue=mine")
     agent_client.get(desk(world))  # stores the tenant in the session
     # session, user, memberships, set row-level tenant, staff, teams, my team ids,
-    # queue counts, saved views, page rows, their tags, reset (an unfiltered
-    # queue's size is its count in the side list: no count of its own)
-    with django_assert_num_queries(12):
+    # queue counts (breaching soon is a subquery of that one), saved views, page
+    # rows, their tags, their SLA clocks (one query for the page's badges),
+    # reset (an unfiltered queue's size is its count in the side list: no count
+    # of its own)
+    with django_assert_num_queries(13):
         response = agent_client.get(desk(world, queue="mine"))
     assert len(keys(response)) == count
 
@@ -344,7 +354,7 @@ def test_polled_rows_query_count_is_constant(
     TicketFactory.create_batch(count, tenant=world.tenant, requester=agent.user)
     agent_client.get(desk(world))
     # as the page, without the saved views
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         response = agent_client.get(
             desk(world, queue="open"), headers={"HX-Request": "true", "HX-Target": "queue-rows"}
         )
@@ -605,9 +615,10 @@ def test_ticket_page_query_count_is_constant(
     agent_client.get(url)
     # session, user, memberships, set row-level tenant, the ticket, staff, teams,
     # categories, tags, watchers, files, links (5: children, duplicates,
-    # incidents, changes, fixes), comments, their files, events, ticket
-    # settings, reset
-    with django_assert_num_queries(21):
+    # incidents, changes, fixes), comments, their files, events, SLA clocks
+    # (as stored: the explanation that replays the log loads only when
+    # opened), ticket settings, reset
+    with django_assert_num_queries(22):
         response = agent_client.get(url)
     assert len(response.context["timeline"]) == 2 * count + 3
 
@@ -667,10 +678,16 @@ def test_an_in_place_edit_with_htmx_answers_with_the_regions(world, agent_client
     )
     assert response.status_code == 200
     body = response.content.decode()
-    for region in ("ticket-header", "ticket-details", "ticket-timeline", "desk-flash"):
+    for region in (
+        "ticket-header",
+        "ticket-sla",
+        "ticket-details",
+        "ticket-timeline",
+        "desk-flash",
+    ):
         assert f'id="{region}"' in body
     assert "<html" not in body
-    assert body.count('hx-swap-oob="true"') == 7
+    assert body.count('hx-swap-oob="true"') == 8  # with the SLA panel
     assert 'id="ticket-reply"' not in body  # a half-written reply survives
     assert "P3 Moderate" in body  # impact 1 x urgency 3
     bad = agent_client.post(
