@@ -97,30 +97,52 @@ def _requester_profile(ticket: Ticket, rules: Sequence[engine.Rule]) -> tuple[st
     return row or ("", False)
 
 
-def _lookups(ticket: Ticket, rows: Sequence[EventRow]) -> tuple[Lookups, list[str], frozenset[int]]:
+@dataclass(frozen=True)
+class Asked:
+    """Which routing facts any policy's conditions read: the others are
+    neither fetched nor followed through the log."""
+
+    team: bool
+    category: bool
+    tags: bool
+
+    @classmethod
+    def by(cls, rules: Sequence[engine.Rule]) -> Asked:
+        return cls(
+            team=any(rule.team_id is not None for rule in rules),
+            category=any(rule.category_id is not None for rule in rules),
+            tags=any(rule.tag_id is not None for rule in rules),
+        )
+
+
+def _lookups(
+    ticket: Ticket, rows: Sequence[EventRow], asked: Asked
+) -> tuple[Lookups, list[str], frozenset[int]]:
     """Name → id lookups for the log, and the ticket's current tags."""
     needed = names_needed(rows)
     tenant_id = ticket.tenant_id
-    current_tags = dict(
-        TicketTag.objects.for_tenant(tenant_id)
-        .filter(ticket_id=ticket.pk)
-        .values_list("tag__name", "tag_id")
-    )
+    current_tags: dict[str, int] = {}
+    if asked.tags:
+        current_tags = dict(
+            TicketTag.objects.for_tenant(tenant_id)
+            .filter(ticket_id=ticket.pk)
+            .values_list("tag__name", "tag_id")
+        )
     tag_ids = dict(current_tags)
     missing = needed["tags"] - set(tag_ids)
-    if missing:
+    if missing and asked.tags:
         tag_ids.update(
             Tag.objects.for_tenant(tenant_id).filter(name__in=missing).values_list("name", "pk")
         )
     team_ids: dict[str, int] = {}
-    if needed["team"]:
+    if needed["team"] and asked.team:
         team_ids = dict(
             Team.objects.for_tenant(tenant_id)
             .filter(slug__in=needed["team"])
             .values_list("slug", "pk")
         )
     category_ids: dict[str, int] = {}
-    if needed["category"]:
+    if needed["category"] and asked.category:
         category_ids = dict(
             Category.objects.for_tenant(tenant_id)
             .filter(name__in=needed["category"])
@@ -159,14 +181,15 @@ def ticket_sla_inputs(ticket: Ticket, rules: list[engine.Rule] | None = None) ->
     """Read a ticket's history and the tenant's rules."""
     rows = _event_rows(ticket)
     rules = tenant_rules(ticket.tenant_id) if rules is None else rules
-    lookups, tag_names, tag_ids = _lookups(ticket, rows)
+    asked = Asked.by(rules)
+    lookups, tag_names, tag_ids = _lookups(ticket, rows, asked)
     organisation, is_vip = _requester_profile(ticket, rules)
     current = engine.TicketFacts(
         kind=ticket.kind,
         status=ticket.status,
         priority=ticket.priority,
-        team_id=ticket.team_id,
-        category_id=ticket.category_id,
+        team_id=ticket.team_id if asked.team else None,
+        category_id=ticket.category_id if asked.category else None,
         tag_ids=tag_ids,
         requester_organisation=organisation,
         requester_is_vip=is_vip,

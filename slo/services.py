@@ -163,7 +163,9 @@ def _change_events(ticket: Ticket, changes: Iterable[engine.Change]) -> list[Tic
     ]
 
 
-@transaction.atomic
+# No savepoint of its own: it runs inside the ticket service's transaction
+# and fails with it.
+@transaction.atomic(savepoint=False)
 def clocks_sync(*, ticket: Ticket, rules: list[engine.Rule] | None = None) -> list[engine.Change]:
     """Fold the ticket's events since its clocks last looked into them, and
     record what changed. Called by every ticket service that records an
