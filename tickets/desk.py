@@ -57,6 +57,7 @@ from tickets.forms import (
     WatcherForm,
 )
 from tickets.models import (
+    FIRST_RESPONSE,
     TICKET_KEY,
     Level,
     Priority,
@@ -712,6 +713,8 @@ def describe_event(event: TicketEvent, names: dict[str, str]) -> EventLine:
         return _sla_event(event)
     if action == "created":
         return EventLine("created the ticket", note=note)
+    if action == FIRST_RESPONSE:
+        return EventLine("gave the first response")
     if action == "reopened":
         return EventLine(f"reopened the ticket ({old} → {new})", note=note)
     if action == "attached":

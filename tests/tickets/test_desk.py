@@ -1074,6 +1074,11 @@ def test_hostile_markdown_is_rendered_inert(world, agent_client, agent, requeste
             "set resolution to Solved with a workaround",
             "",
         ),
+        (
+            {"action": "responded", "field": "first_response_at", "note": "first response"},
+            "gave the first response",
+            "",
+        ),
     ],
 )
 def test_events_read_as_sentences(event, text, ref):
