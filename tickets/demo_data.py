@@ -32,7 +32,16 @@ from django.utils import timezone
 from servicedesk.models import Membership, Role, Team, Tenant
 from servicedesk.rls import tenant_context
 from tickets import services
-from tickets.models import Category, Level, ResolutionCode, Source, Status, Ticket, TicketKind
+from tickets.models import (
+    Category,
+    Level,
+    Priority,
+    ResolutionCode,
+    Source,
+    Status,
+    Ticket,
+    TicketKind,
+)
 from tickets.selectors import ticket_settings
 from tickets.services import Actor
 
@@ -2112,11 +2121,21 @@ class Story:
                     priority_reason=rng.choice(OVERRIDE_REASONS),
                 )
             )
+        first_reply = ""
         if scenario.ask:
-            steps.append(self.comment(plan, first_agent, text(scenario.ask)))
+            first_reply = text(scenario.ask)
         elif status in (Status.IN_PROGRESS, Status.PENDING):
             thanks = ACKNOWLEDGEMENTS.get(plan.kind, ACKNOWLEDGEMENTS[TicketKind.INCIDENT])
-            steps.append(self.comment(plan, first_agent, text(rng.choice(thanks))))
+            first_reply = text(rng.choice(thanks))
+        steps_from = c  # when the steps below may start
+        if first_reply:
+            steps.append(self.comment(plan, first_agent, first_reply))
+            if matrix <= Priority.HIGH and not plan.confidential and rng.random() < 0.85:
+                # A P1 or P2 is answered within minutes, whoever is on call (mostly):
+                # the demo's SLAs show a desk that keeps most urgent promises.
+                steps_from = c + timedelta(minutes=rng.uniform(4, 20))
+                self.place(c, steps_from, steps)
+                steps = []
         if escalate and final_team is not None:
             note = rng.choice(ESCALATION_NOTES).replace("{team}", final_team.name)
             steps.append(self.comment(plan, first_agent, note, internal=True))
@@ -2141,7 +2160,7 @@ class Story:
                     steps.append(self.comment(plan, agent, text(rng.choice(SECOND_QUESTIONS))))
             end = self.limit - rng.uniform(0.02, 0.5) * min(self.limit - c, timedelta(days=2))
             end = self.at_work(end, not_before=c + STEP * (len(steps) + 1))
-            self.place(c, end, steps)
+            self.place(steps_from, end, steps)
             return
         if status == Status.PENDING:
             if scenario.answer and rng.random() < 0.4:
@@ -2154,12 +2173,12 @@ class Story:
             steps.append(self.move(plan, agent, Status.PENDING, note=rng.choice(PENDING_NOTES)))
             end = self.limit - rng.uniform(0.05, 0.6) * min(self.limit - c, timedelta(days=3))
             end = self.at_work(end, not_before=c + STEP * (len(steps) + 1))
-            self.place(c, end, steps)
+            self.place(steps_from, end, steps)
             return
         if status == Status.CANCELLED:
             steps.append(self.move(plan, agent, Status.CANCELLED, note=rng.choice(AGENT_CANCELS)))
             end = self.work_after(c, self.duration(plan.kind) * 2, by=c + (self.limit - c) * 0.9)
-            self.place(c, end, steps)
+            self.place(steps_from, end, steps)
             return
 
         # Resolved, and maybe closed since.
@@ -2180,14 +2199,14 @@ class Story:
             first_resolve = min(max(first_resolve, c + STEP * (len(steps) + 2)), resolved_at)
             gap = min(resolved_at - first_resolve, self.window - timedelta(hours=1))
             comeback = first_resolve + gap * rng.uniform(0.2, 0.6)
-            self.place(c, first_resolve, [*steps, resolve])
+            self.place(steps_from, first_resolve, [*steps, resolve])
             self.at(comeback, self.comment(plan, requester, rng.choice(REOPEN_REPLIES)))
             again = self.resolve(
                 plan, agent, rng.choice(AFTER_REOPEN), scenario.code, text(scenario.resolution)
             )
             self.at(max(resolved_at, comeback + STEP), again)
         else:
-            self.place(c, resolved_at, [*steps, resolve])
+            self.place(steps_from, resolved_at, [*steps, resolve])
         if status == Status.CLOSED:
             self.at(
                 closed_at,

@@ -1,4 +1,5 @@
-"""Seed the demo tenants, people, teams and a few hundred tickets of history.
+"""Seed the demo tenants, people, teams, SLA policies and a few hundred
+tickets of history.
 
 Safe to run any number of times: people and teams are refreshed, and a
 tenant that has tickets already gets no more.
@@ -15,6 +16,7 @@ from django.db import transaction
 
 from servicedesk import services
 from servicedesk.models import Membership, Role, Team, Tenant, User
+from slo.demo_data import seed_sla, settle_clocks
 from tickets.demo_data import DEFAULT_TICKETS, seed_tickets
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - demo data only, printed to the operator
@@ -100,8 +102,8 @@ def email_of(full_name: str, slug: str) -> str:
 
 class Command(BaseCommand):
     help = (
-        "Create (or refresh) the demo tenants acme and globex with people, teams and "
-        "a few hundred tickets of history."
+        "Create (or refresh) the demo tenants acme and globex with people, teams, SLA policies "
+        "and a few hundred tickets of history."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -186,7 +188,11 @@ class Command(BaseCommand):
         for slug, name, _zone in TENANTS:
             tenant = Tenant.objects.get(slug=slug)
             started = time.monotonic()
+            # SLAs first: the tickets get their clocks as their history is played.
+            seed_sla(tenant)
             filed = seed_tickets(tenant, count=options["tickets"])
+            if filed:
+                settle_clocks(tenant)
             if filed and options["verbosity"] > 1:
                 seconds = time.monotonic() - started
                 self.stdout.write(f"  {name}: {filed} tickets filed in {seconds:.1f} s")
