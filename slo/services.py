@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -341,7 +341,6 @@ def clocks_sweep(*, now: datetime | None = None, batch: int = 1000) -> SweepResu
     now = now or timezone.now()
     result = SweepResult()
     with transaction.atomic():
-        _relaxed_commit()
         due = list(
             Clock.objects.unscoped()
             .select_for_update(skip_locked=True)
@@ -377,16 +376,6 @@ def clocks_sweep(*, now: datetime | None = None, batch: int = 1000) -> SweepResu
         result.clocks = len(due)
         result.escalations = len(runs)
     return result
-
-
-def _relaxed_commit() -> None:
-    """Let PostgreSQL acknowledge the sweep's commit before its WAL reaches
-    the disk. What a crash could lose is re-derivable: the clocks keep their
-    sweep time, so the next sweep marks them (and queues their escalations)
-    again. Halves the commit of a big batch."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _as_column(clock: Clock, value: datetime | None) -> datetime | F | None:
