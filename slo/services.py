@@ -469,8 +469,14 @@ def clean_calendar(*, name: Any, timezone_name: Any, hours: Any, holidays: Any) 
         clean_name = ""
     try:
         schedule = business_time.build_calendar(timezone_name, hours, holidays)
+        # Clocks count on it from the day it is saved: holidays may not close
+        # it for longer than a due time is ever searched for.
+        business_time.next_opening(schedule, timezone.now())
     except ValidationError as error:
         errors.update(error.message_dict)
+        schedule = None
+    except business_time.CalendarNeverOpens:
+        errors["holidays"] = ["These holidays leave no working time in the next three years."]
         schedule = None
     if errors or schedule is None:
         raise ValidationError(errors)

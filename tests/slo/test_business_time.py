@@ -424,3 +424,22 @@ def test_the_due_time_is_working_time(schedule, start, amount):
     due = add_business_time(schedule, start, amount)
     second = timedelta(seconds=1)
     assert business_time_between(schedule, due - second, due) == second
+
+
+def test_a_calendar_its_holidays_close_for_years_is_refused(world):
+    from slo.services import clean_calendar
+
+    start = date.today()
+    mondays = [
+        start + timedelta(days=n)
+        for n in range(4 * 366)
+        if (start + timedelta(days=n)).weekday() == 0
+    ]
+    with pytest.raises(ValidationError) as caught:
+        clean_calendar(
+            name="Mondays",
+            timezone_name="UTC",
+            hours={"mon": [["09:00", "10:00"]]},
+            holidays=[{"date": day.isoformat()} for day in mondays],
+        )
+    assert "no working time in the next three years" in caught.value.message_dict["holidays"][0]
