@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from servicedesk.models import AUDIT_ACTION_LABELS, AuditEvent, Membership, Role
@@ -458,24 +459,22 @@ def test_bad_preview_input_says_so(world, admin_client, office_hours, query):
     assert response.context["preview_form"].errors
 
 
-def test_preview_of_a_calendar_that_never_opens(world, admin_client):
-    calendar = sla.calendar_create(
-        actor=world.members[Role.ADMIN],
-        name="Closed",
-        timezone_name="UTC",
-        hours={"mon": [["09:00", "17:00"]]},
-        holidays=[
-            {"date": f"2024-{month:02d}-{day:02d}", "recurring": True}
-            for month in range(1, 13)
-            for day in range(1, 32)
-            if (month, day) not in {(2, 30), (2, 31), (4, 31), (6, 31), (9, 31), (11, 31)}
-        ],
-    )
-    response = admin_client.get(
-        url("admin_calendar", world, calendar.pk), {"start": "2026-03-06T16:30", "minutes": "60"}
-    )
-    assert response.status_code == 200
-    assert "no working time in the next three years" in response.content.decode()
+def test_a_calendar_that_never_opens_is_refused(world):
+    every_day = [
+        {"date": f"2024-{month:02d}-{day:02d}", "recurring": True}
+        for month in range(1, 13)
+        for day in range(1, 32)
+        if (month, day) not in {(2, 30), (2, 31), (4, 31), (6, 31), (9, 31), (11, 31)}
+    ]
+    with pytest.raises(ValidationError) as caught:
+        sla.calendar_create(
+            actor=world.members[Role.ADMIN],
+            name="Closed",
+            timezone_name="UTC",
+            hours={"mon": [["09:00", "17:00"]]},
+            holidays=every_day,
+        )
+    assert "no working time in the next three years" in caught.value.message_dict["holidays"][0]
 
 
 # --- Policies ------------------------------------------------------------------------------

@@ -429,12 +429,9 @@ def test_the_due_time_is_working_time(schedule, start, amount):
 def test_a_calendar_its_holidays_close_for_years_is_refused(world):
     from slo.services import clean_calendar
 
-    start = date.today()
-    mondays = [
-        start + timedelta(days=n)
-        for n in range(4 * 366)
-        if (start + timedelta(days=n)).weekday() == 0
-    ]
+    start = datetime.now(UTC).date()
+    days = (start + timedelta(days=n) for n in range(4 * 366))
+    mondays = [day for day in days if day.weekday() == 0]
     with pytest.raises(ValidationError) as caught:
         clean_calendar(
             name="Mondays",
