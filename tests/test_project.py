@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 import pytest
@@ -55,6 +56,12 @@ def test_openapi_schema_is_valid(db, client):
     schema = response.json()
     validate_schema(schema)
     assert "/api/v1/me/" in schema["paths"]
+    # Every operation declares exactly the parameters its path holds.
+    for path, operations in schema["paths"].items():
+        in_path = set(re.findall(r"{(\w+)}", path))
+        for method, operation in operations.items():
+            declared = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
+            assert declared == in_path, (method, path, declared)
 
 
 def test_swagger_ui_is_served_locally(db, client):

@@ -19,7 +19,12 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -439,7 +444,22 @@ KEY_PARAMETER = OpenApiParameter(
 )
 
 
-@extend_schema(tags=["tickets"], parameters=[KEY_PARAMETER])
+# The key names one ticket: a parameter of the detail routes only (list and
+# create have no key in their path).
+@extend_schema(tags=["tickets"])
+@extend_schema_view(
+    **{
+        name: extend_schema(parameters=[KEY_PARAMETER])
+        for name in (
+            "retrieve",
+            "partial_update",
+            "comments",
+            "events",
+            "attachments",
+            "transition",
+        )
+    }
+)
 class TicketViewSet(  # type: ignore[misc]
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
