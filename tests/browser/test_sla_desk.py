@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -22,7 +21,6 @@ from tickets.services import Actor
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 TAG = "sla-browser"
-SCREENSHOT = Path("/tmp/sla_desk.png")  # noqa: S108 - where the reviewer looks
 
 
 def _seed() -> dict[str, Ticket]:
@@ -121,7 +119,6 @@ def test_agent_reads_the_sla_of_a_ticket_and_the_breaching_queue(page, demo, scr
     changes = explain.locator(".sla-change strong").all_inner_texts()
     assert changes == ["Started", "Paused", "Resumed"]
     page.locator("#ticket-sla").scroll_into_view_if_needed()
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
     screenshot("ticket-sla")
 
     # --- Breaching soon: the late one first, the paused one absent. ------------------
@@ -145,7 +142,6 @@ def test_agent_reads_the_sla_of_a_ticket_and_the_breaching_queue(page, demo, scr
     header = page.locator("#queue-table thead th").filter(has_text="SLA")
     assert header.get_attribute("aria-sort") == "ascending"
     screenshot("breaching-soon")
-    page.screenshot(path=str(SCREENSHOT.with_name("sla_desk_queue.png")), full_page=True)
 
     # The SLA page without JS tells the same story.
     page.goto(f"/t/acme/desk/tickets/{seeded['late'].key}/sla/")
