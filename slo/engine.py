@@ -26,7 +26,7 @@ to move.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from slo.business_time import (
@@ -448,7 +448,3 @@ def _duration_text(goal: timedelta) -> str:
 
 def _goal_text(plan: Plan, goal: timedelta) -> str:
     return f"{_duration_text(goal)} ({plan.name})" if plan.name else _duration_text(goal)
-
-
-def snapshot(record: ClockRecord) -> ClockRecord:
-    return replace(record)

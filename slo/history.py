@@ -8,7 +8,7 @@ the name → id lookups come from the caller.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -163,14 +163,3 @@ def ticket_history(
             facts = replace(facts, tag_ids=tag_ids(tag_names))
         moments.append(Moment(at=row.created_at, event_id=row.id, facts=facts))
     return moments
-
-
-def fact_lookups(
-    needed: Mapping[str, set[str]], fetch: Callable[[str, set[str]], Mapping[str, int]]
-) -> Lookups:
-    """Fetch only the lookups the log needs (most logs need none)."""
-    return Lookups(
-        team_ids=fetch("team", needed["team"]) if needed["team"] else {},
-        category_ids=fetch("category", needed["category"]) if needed["category"] else {},
-        tag_ids=fetch("tags", needed["tags"]) if needed["tags"] else {},
-    )

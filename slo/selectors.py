@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -223,13 +223,6 @@ def most_urgent(views: Iterable[ClockView]) -> ClockView | None:
         return None
     rank = {"breached": 0, "warning": 1, "ok": 2, "paused": 3}
     return min(live, key=lambda v: (rank[v.tone], v.remaining))
-
-
-def breaching_soon_q(*, now: datetime | None = None, within: timedelta = BREACHING_SOON) -> Q:
-    """Tickets (``Ticket`` lookups) with a counting clock due within
-    ``within``, or already breached."""
-    now = now or timezone.now()
-    return Q(clocks__running_since__isnull=False, clocks__due_at__lte=now + within)
 
 
 def breaching_soon_ids(
