@@ -52,7 +52,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
@@ -60,8 +59,13 @@ ROOT = BENCH_DIR.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH_DIR]
 sys.path.insert(0, str(ROOT))
 
-import psycopg2  # noqa: E402
-from psycopg2.extensions import connection as PgConnection  # noqa: E402
+from bench.postgres_db import (  # noqa: E402
+    database_name,
+    database_urls,
+    drop_database,
+    pg_connect,
+    set_synchronous_commit,
+)
 
 DEFAULT_URL = "postgres://servicedesk:servicedesk@127.0.0.1:5432/servicedesk"
 DEFAULT_DATABASE = "servicedesk_bench_sla"
@@ -79,55 +83,15 @@ TARGET_RATIO = 1.5
 # --- The database ------------------------------------------------------------------------
 
 
-def database_urls(base: str, name: str) -> tuple[str, str]:
-    """(the server's own database, the bench database) as URLs."""
-    parts = urlsplit(base)
-    if parts.scheme not in {"postgres", "postgresql"}:
-        sys.exit("bench/sla_sweep.py needs PostgreSQL: pass a postgres:// URL")
-    return base, urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def pg_connect(url: str) -> PgConnection:
-    parts = urlsplit(url)
-    conn = psycopg2.connect(
-        host=parts.hostname,
-        port=parts.port or 5432,
-        user=parts.username,
-        password=parts.password,
-        dbname=parts.path.lstrip("/"),
-    )
-    conn.autocommit = True
-    return conn
-
-
 def recreate_database(base_url: str, bench_url: str) -> None:
-    name = urlsplit(bench_url).path.lstrip("/")
+    drop_database(base_url, bench_url)
     admin = pg_connect(base_url)
     try:
         with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            cursor.execute(f'CREATE DATABASE "{name}"')
+            cursor.execute(f'CREATE DATABASE "{database_name(bench_url)}"')
     finally:
         admin.close()
-    bench = pg_connect(bench_url)
-    try:
-        with bench.cursor() as cursor:
-            # Commit durability as production has it (the test services turn it off).
-            cursor.execute(
-                f'ALTER ROLE CURRENT_USER IN DATABASE "{name}" SET synchronous_commit = on'
-            )
-    finally:
-        bench.close()
-
-
-def drop_database(base_url: str, bench_url: str) -> None:
-    name = urlsplit(bench_url).path.lstrip("/")
-    admin = pg_connect(base_url)
-    try:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        admin.close()
+    set_synchronous_commit(bench_url, on=True)
 
 
 # --- Seeding ---------------------------------------------------------------------------------
@@ -685,7 +649,7 @@ def main() -> None:
 
     started = time.monotonic()
     deadline = started + args.budget
-    base_url, bench_url = database_urls(args.database_url, args.database)
+    base_url, bench_url = database_urls(args.database_url, args.database, "bench/sla_sweep.py")
     recreate_database(base_url, bench_url)
     os.environ.update(
         {

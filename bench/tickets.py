@@ -47,7 +47,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
@@ -55,8 +54,13 @@ ROOT = BENCH_DIR.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH_DIR]
 sys.path.insert(0, str(ROOT))
 
-import psycopg2  # noqa: E402
-from psycopg2.extensions import connection as PgConnection  # noqa: E402
+from bench.postgres_db import (  # noqa: E402
+    database_name,
+    database_urls,
+    drop_database,
+    pg_connect,
+    set_synchronous_commit,
+)
 
 DEFAULT_URL = "postgres://servicedesk:servicedesk@127.0.0.1:5432/servicedesk"
 BIG_SLUG = "bench-big"
@@ -84,28 +88,6 @@ TARGET_CREATE_RATIO = 0.40
 # --- The database ------------------------------------------------------------------------
 
 
-def database_urls(name: str) -> tuple[str, str]:
-    """(the server's own database, the bench database) as URLs."""
-    base = os.environ.get("DATABASE_URL") or DEFAULT_URL
-    parts = urlsplit(base)
-    if parts.scheme not in {"postgres", "postgresql"}:
-        sys.exit("bench/tickets.py needs PostgreSQL: set DATABASE_URL to a postgres:// URL")
-    return base, urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def pg_connect(url: str) -> PgConnection:
-    parts = urlsplit(url)
-    conn = psycopg2.connect(
-        host=parts.hostname,
-        port=parts.port or 5432,
-        user=parts.username,
-        password=parts.password,
-        dbname=parts.path.lstrip("/"),
-    )
-    conn.autocommit = True
-    return conn
-
-
 @dataclass(frozen=True)
 class Size:
     tickets: int
@@ -123,7 +105,7 @@ class Size:
 def prepare_database(base_url: str, bench_url: str, size: Size, reseed: bool) -> float | None:
     """Create the bench database unless a complete seed of this size is
     there; the seconds that seed took when it is reused, else None."""
-    name = urlsplit(bench_url).path.lstrip("/")
+    name = database_name(bench_url)
     admin = pg_connect(base_url)
     try:
         with admin.cursor() as cursor:
@@ -152,30 +134,6 @@ def prepare_database(base_url: str, bench_url: str, size: Size, reseed: bool) ->
     return None
 
 
-def configure_database(bench_url: str, synchronous_commit: str) -> None:
-    """Commit durability as production has it (the test services turn it off)."""
-    name = urlsplit(bench_url).path.lstrip("/")
-    bench = pg_connect(bench_url)
-    try:
-        with bench.cursor() as cursor:
-            cursor.execute(
-                f'ALTER ROLE CURRENT_USER IN DATABASE "{name}" SET synchronous_commit = '
-                + ("on" if synchronous_commit == "on" else "off")
-            )
-    finally:
-        bench.close()
-
-
-def drop_database(base_url: str, bench_url: str) -> None:
-    name = urlsplit(bench_url).path.lstrip("/")
-    admin = pg_connect(base_url)
-    try:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        admin.close()
-
-
 # --- Seeding: set-based SQL, one tenant at a time -------------------------------------------
 
 USERS_SQL = """
@@ -189,11 +147,12 @@ RETURNING id
 """
 
 MEMBERSHIPS_SQL = """
-INSERT INTO servicedesk_membership (tenant_id, user_id, role, is_active, created_at)
+INSERT INTO servicedesk_membership
+    (tenant_id, user_id, role, is_active, organisation, is_vip, created_at)
 SELECT %(tenant)s, user_id,
        CASE WHEN NOT %(staff)s THEN 'requester'
             WHEN n = 2 THEN 'admin' WHEN n IN (3, 4) THEN 'lead' ELSE 'agent' END,
-       true, %(now)s
+       true, '', false, %(now)s
 FROM unnest(%(users)s::bigint[]) WITH ORDINALITY AS m(user_id, n)
 """
 
@@ -863,14 +822,16 @@ def main() -> None:
         if size.tickets == 1_000_000
         else f"bench_servicedesk_tickets_{size.tickets}"
     )
-    base_url, bench_url = database_urls(name)
+    base_url, bench_url = database_urls(
+        os.environ.get("DATABASE_URL") or DEFAULT_URL, name, "bench/tickets.py"
+    )
     print(
         f"ticket benchmark: {size.tickets:,} tickets over {size.tenants} tenants, "
         f"{BIG_SLUG} holding {size.big:,}",
         flush=True,
     )
     seeded_before = prepare_database(base_url, bench_url, size, args.reseed)
-    configure_database(bench_url, args.synchronous_commit)
+    set_synchronous_commit(bench_url, on=args.synchronous_commit == "on")
 
     var = ROOT / "var" / "bench"
     var.mkdir(parents=True, exist_ok=True)
