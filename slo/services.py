@@ -215,15 +215,14 @@ class Moved:
 
 def replay(
     ticket: Ticket, *, now: datetime, rules: list[engine.Rule] | None = None
-) -> tuple[engine.Clocks, list[engine.Change]]:
+) -> tuple[engine.Clocks, int]:
     """The ticket's clocks computed afresh from its whole event log under
-    the current calendars and policies, as of ``now``. Writes nothing."""
+    the current calendars and policies, as of ``now``, and the last event
+    folded into them. Writes nothing."""
     inputs = ticket_sla_inputs(ticket, rules)
     clocks = engine.Clocks()
-    changes = engine.fold(
-        clocks, [(m.at, m.facts) for m in inputs.history], inputs.plan_for, until=now
-    )
-    return clocks, changes
+    engine.fold(clocks, [(m.at, m.facts) for m in inputs.history], inputs.plan_for, until=now)
+    return clocks, inputs.history[-1].event_id if inputs.history else 0
 
 
 @transaction.atomic
@@ -245,7 +244,7 @@ def clocks_recompute(
         current = _record_of(clock)
         engine.advance(engine.Clocks(records={clock.target: current}), now)
         _apply(clock, current)
-    clocks, _changes = replay(ticket, now=now, rules=rules)
+    clocks, last_event = replay(ticket, now=now, rules=rules)
     moved: list[Moved] = []
     events = []
     for target in engine.TARGETS:
@@ -278,20 +277,9 @@ def clocks_recompute(
         )
         if record is None and row is not None:
             row.delete()
-    last_event = (
-        TicketEvent.objects.for_tenant(ticket.tenant_id)
-        .filter(ticket_id=ticket.pk)
-        .exclude(action=SLA_ACTION)
-        .order_by("-pk")
-        .values_list("pk", flat=True)
-        .first()
-        or 0
-    )
     if moved:
-        stale = {t: c for t, c in stored.items() if t in clocks.records}
-        for clock in stale.values():
-            clock.event_id = 0  # forces the write below
-        _save_clocks(ticket, stale, clocks, last_event)
+        kept = {t: c for t, c in stored.items() if t in clocks.records}
+        _save_clocks(ticket, kept, clocks, last_event)
         TicketEvent.objects.bulk_create(events)
     return moved
 
