@@ -25,8 +25,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from servicedesk.access import TenantRequest, tenant_area
 from servicedesk.forms import posted, submit
-from slo import selectors, services
-from slo.business_time import CalendarNeverOpens, add_business_time, next_opening
+from slo import engine, selectors, services
+from slo.business_time import CalendarNeverOpens, next_opening
 from slo.forms import (
     DEFAULT_PREVIEW_MINUTES,
     CalendarForm,
@@ -43,7 +43,7 @@ from slo.forms import (
     format_minutes,
 )
 from slo.models import Calendar, Policy, Target
-from slo.rules import calendar_schedule
+from slo.rules import calendar_schedule, policy_plan
 from tickets.models import Priority, TicketKind
 
 NEVER_OPENS = "This calendar has no working time in the next three years: check its holidays."
@@ -136,7 +136,7 @@ def _policy_preview(request: TenantRequest, policy: Policy) -> dict[str, Any]:
     data = form.cleaned_data if form.is_bound else form.initial
     kind, priority = str(data["kind"]), int(data["priority"])
     start = data["opened_at"].replace(tzinfo=zone)
-    schedule = calendar_schedule(policy.calendar)
+    plan = policy_plan(policy)
     targets = []
     try:
         for target in Target:
@@ -145,14 +145,10 @@ def _policy_preview(request: TenantRequest, policy: Policy) -> dict[str, Any]:
                 continue
             due_at = warn_at = None
             if target != Target.NEXT_RESPONSE:
-                due_at = services.preview_due(
-                    calendar=policy.calendar, start=start, minutes=minutes
-                )
-                warn_at = add_business_time(
-                    schedule, start, timedelta(minutes=minutes) * policy.warning_percent / 100
-                )
+                # The engine's own projection: the preview is what a clock does.
+                warn_at, due_at = engine.due_times(plan, timedelta(minutes=minutes), start)
             targets.append(TargetDue(target.label, format_minutes(minutes), due_at, warn_at))
-        opens_at = next_opening(schedule, start)
+        opens_at = next_opening(plan.calendar, start)
     except CalendarNeverOpens:
         preview["failure"] = NEVER_OPENS
         return preview

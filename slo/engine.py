@@ -254,15 +254,27 @@ def _close_segment(
         record.paused_at = None
 
 
+def due_times(
+    plan: Plan, goal: timedelta, at: datetime, used: timedelta = ZERO
+) -> tuple[datetime, datetime]:
+    """(warning, due) of a clock of ``goal`` under ``plan`` counting from
+    ``at`` with ``used`` already spent: what a running clock projects, and
+    what the admin's preview shows."""
+    threshold = goal * plan.warning_percent / 100
+    threshold = timedelta(seconds=round(threshold.total_seconds()))
+    return (
+        add_business_time(plan.calendar, at, max(threshold - used, ZERO)),
+        add_business_time(plan.calendar, at, max(goal - used, ZERO)),
+    )
+
+
 def _project(record: ClockRecord, plan: Plan, at: datetime) -> None:
     """Due and warning instants of a running clock from ``at`` on."""
-    calendar = plan.calendar
-    threshold = record.goal * plan.warning_percent / 100
-    threshold = timedelta(seconds=round(threshold.total_seconds()))
+    warn_at, due_at = due_times(plan, record.goal, at, record.used)
     if record.warned_at is None:
-        record.warn_at = add_business_time(calendar, at, max(threshold - record.used, ZERO))
+        record.warn_at = warn_at
     if record.breached_at is None:
-        record.due_at = add_business_time(calendar, at, max(record.goal - record.used, ZERO))
+        record.due_at = due_at
 
 
 def _state(record: ClockRecord) -> str:
