@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, URLResolver, path
 from django.views.decorators.csrf import csrf_exempt
 
-import servicedesk.urls
+import config.urls
 
 TABLE = "bench_bare_item"
 TABLE_SQL = f"""
@@ -52,6 +52,6 @@ def bare(request: HttpRequest) -> HttpResponse:
 
 
 urlpatterns: list[URLPattern | URLResolver] = [
-    *cast(list[URLPattern | URLResolver], servicedesk.urls.urlpatterns),
+    *cast(list[URLPattern | URLResolver], config.urls.urlpatterns),
     path("bench/bare/", bare, name="bench_bare"),
 ]

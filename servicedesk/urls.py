@@ -1,3 +1,6 @@
+"""The core's own URLs: accounts, the tenant admin area, health, the API's
+schema and ``/api/v1/me/``. ``config.urls`` mounts them beside the apps'."""
+
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.contrib import admin
@@ -7,9 +10,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from servicedesk import api, health, tenant_admin, views
 from servicedesk.forms import EmailAuthenticationForm, QueuedPasswordResetForm
-from slo import api as slo_api
-from tickets import api as tickets_api
-from tickets import desk, portal
 
 accounts_patterns = [
     path(
@@ -83,23 +83,19 @@ tenant_admin_patterns: tuple[list[URLPattern], str] = (
     "tenant_admin",
 )
 
+# Under ``/t/<tenant_slug>/``.
 tenant_patterns: list[URLPattern | URLResolver] = [
     path("", views.tenant_home, name="tenant_home"),
-    path("portal/", portal.home, name="portal"),
-    path("desk/", desk.queue, name="desk"),
     path("admin/", include(tenant_admin_patterns)),
-    path("", include("tickets.urls")),
-    path("", include("slo.urls")),
 ]
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("accounts/", include(accounts_patterns)),
     path("tenants/", views.tenant_switcher, name="tenant_switcher"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
-    path("t/<slug:tenant_slug>/", include(tenant_patterns)),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     # The split view serves Swagger UI's start-up script as a file (no inline
@@ -112,6 +108,4 @@ urlpatterns = [
         name="api_docs",
     ),
     path("api/v1/me/", api.MeView.as_view(), name="api_me"),
-    path("api/v1/", include(tickets_api.router.urls)),
-    path("api/v1/", include(slo_api.router.urls)),
 ]

@@ -38,6 +38,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from servicedesk.models import Membership, Role, Tenant, User
+from servicedesk.registry import DemoSeed
 from servicedesk.rls import tenant_context
 from slo import escalations, services
 from slo.models import Calendar, EscalationAction, EscalationRun, Policy, Trigger
@@ -277,3 +278,14 @@ def settle_clocks(tenant: Tenant, *, now: datetime | None = None) -> int:
             escalations.escalation_run(run_id=run_id, tenant_id=tenant.pk, now=now)
             for run_id in pending
         )
+
+
+def seed_demo_policies(seed: DemoSeed) -> int:
+    """The demo seeder that runs before the tickets: calendar and policies."""
+    return seed_sla(seed.tenant)
+
+
+def seed_demo_clocks(seed: DemoSeed) -> int:
+    """The demo seeder that runs after the tickets: what the sweeper would
+    have done to the history just filed (nothing when none was)."""
+    return settle_clocks(seed.tenant) if seed.filed.get("tickets") else 0

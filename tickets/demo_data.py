@@ -30,6 +30,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from servicedesk.models import Membership, Role, Team, Tenant
+from servicedesk.registry import DemoSeed
 from servicedesk.rls import tenant_context
 from tickets import services
 from tickets.models import (
@@ -2731,3 +2732,8 @@ def seed_tickets(
         story.plan()
         story.play()
         return Ticket.objects.for_tenant(tenant).count()
+
+
+def seed_demo_tickets(seed: DemoSeed) -> int:
+    """The demo seeder (``servicedesk.registry``): a tenant's ticket history."""
+    return seed_tickets(seed.tenant, count=seed.tickets)

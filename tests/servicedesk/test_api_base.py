@@ -145,7 +145,7 @@ router.register("teams", TeamViewSet, basename="test-team")
 urlpatterns = [
     path("api/test/", include(router.urls)),
     path("api/test/ping/", Ping.as_view()),
-    path("", include("servicedesk.urls")),
+    path("", include("config.urls")),
 ]
 
 TEAMS = "/api/test/teams/"

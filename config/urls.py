@@ -1,0 +1,25 @@
+"""The URL tree: the core's routes, and each app's pages under
+``/t/<tenant_slug>/`` and its API under ``/api/v1/``."""
+
+from django.urls import URLPattern, URLResolver, include, path
+
+from servicedesk import urls as core
+from slo import api as slo_api
+from tickets import api as tickets_api
+from tickets import desk, portal
+
+tenant_patterns: list[URLPattern | URLResolver] = [
+    *core.tenant_patterns,
+    # The two areas' front pages keep their short names: every layout links them.
+    path("portal/", portal.home, name="portal"),
+    path("desk/", desk.queue, name="desk"),
+    path("", include("tickets.urls")),
+    path("", include("slo.urls")),
+]
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    *core.urlpatterns,
+    path("t/<slug:tenant_slug>/", include(tenant_patterns)),
+    path("api/v1/", include(tickets_api.router.urls)),
+    path("api/v1/", include(slo_api.router.urls)),
+]
