@@ -43,7 +43,7 @@ from servicedesk.rls import tenant_context
 from slo import escalations, services
 from slo.models import Calendar, EscalationAction, EscalationRun, Policy, Trigger
 from tickets import services as ticket_services
-from tickets.demo_data import HISTORY_DAYS
+from tickets.demo import HISTORY_DAYS
 from tickets.models import Priority, Ticket, TicketKind
 
 CALENDAR_NAME = "Business hours"

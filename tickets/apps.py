@@ -9,7 +9,7 @@ class TicketsConfig(AppConfig):
         # Services queue delivery by task name; the web process must know it.
         from servicedesk import registry
         from tickets import tasks  # noqa: F401
-        from tickets.demo_data import seed_demo_tickets
+        from tickets.demo import seed_demo_tickets
 
         registry.register_demo_seeder("tickets", order=20, seed=seed_demo_tickets)
         registry.register_admin_section(

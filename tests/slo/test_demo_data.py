@@ -28,7 +28,7 @@ from slo.models import (
     Trigger,
 )
 from slo.selectors import breaching_soon_ids
-from tickets.demo_data import seed_tickets
+from tickets.demo.seed import seed_tickets
 from tickets.models import OPEN_STATUSES, Notification, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db

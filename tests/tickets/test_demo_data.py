@@ -18,7 +18,7 @@ from django.utils import timezone
 from servicedesk.models import Membership, Role, Team, Tenant
 from servicedesk.rls import tenant_context
 from tickets import services
-from tickets.demo_data import seed_tickets
+from tickets.demo.seed import seed_tickets
 from tickets.models import (
     OPEN_STATUSES,
     Attachment,
