@@ -48,6 +48,9 @@ class Registry(Generic[E]):
         """For tests that register an entry of their own."""
         self._entries.pop(name, None)
 
+    def get(self, name: str) -> E | None:
+        return self._entries.get(name)
+
     def __iter__(self) -> Any:
         return iter(sorted(self._entries.values(), key=lambda e: (e.order, e.name)))
 

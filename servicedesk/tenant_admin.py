@@ -8,6 +8,7 @@ through ``request.tenant`` and writes through ``servicedesk.services``.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -36,10 +37,8 @@ from servicedesk.forms import (
     submit,
 )
 from servicedesk.models import Team
+from servicedesk.registry import member_panels
 from servicedesk.tasks import deliver_invitation, enqueue
-from slo import selectors as sla_selectors
-from slo import services as sla_services
-from slo.forms import MemberSlaProfileForm
 
 MEMBERS_PER_PAGE = 50
 
@@ -135,31 +134,24 @@ def members(request: TenantRequest, tenant_slug: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @tenant_area("admin")
 def member_detail(request: TenantRequest, tenant_slug: str, membership_id: int) -> HttpResponse:
-    """A member's facts, role and SLA profile (organisation, VIP); each form
-    posts here, the SLA one marked ``form=sla_profile``."""
+    """A member's facts and role, and the cards other apps add to the page
+    (``servicedesk.registry.member_panels``: the SLA profile). Each form
+    posts here; a panel's names itself in ``form``."""
     membership = selectors.get_membership(tenant=request.tenant, membership_id=membership_id)
-    is_profile = request.method == "POST" and request.POST.get("form") == "sla_profile"
-    form = RoleForm(None if is_profile else posted(request), initial={"role": membership.role})
-    profile_form = MemberSlaProfileForm(
-        posted(request) if is_profile else None,
-        initial={"organisation": membership.organisation, "is_vip": membership.is_vip},
+    posted_panel = (
+        member_panels.get(request.POST.get("form", "")) if request.method == "POST" else None
     )
+    form = RoleForm(None if posted_panel else posted(request), initial={"role": membership.role})
     status = 200
-    if is_profile:
-        saved = submit(
-            profile_form,
-            lambda data: sla_services.membership_set_sla_profile(
-                actor=request.membership,
-                membership=membership,
-                organisation=data["organisation"],
-                is_vip=data["is_vip"],
-            ),
-        )
-        if saved:
-            messages.success(request, f"SLA profile of {saved.user.email} saved.")
+    failed: dict[str, dict[str, Any]] = {}
+    if posted_panel is not None:
+        again, message = posted_panel.handle(request, membership)
+        if again is None:
+            messages.success(request, message)
             return redirect(
                 "tenant_admin:member", tenant_slug=tenant_slug, membership_id=membership.pk
             )
+        failed[posted_panel.name] = again
         status = 400
     elif request.method == "POST":
         changed = submit(
@@ -174,14 +166,17 @@ def member_detail(request: TenantRequest, tenant_slug: str, membership_id: int) 
                 "tenant_admin:member", tenant_slug=tenant_slug, membership_id=membership.pk
             )
         status = 400
+    panels = [
+        {"template": p.template, "context": failed.get(p.name) or p.context(request, membership)}
+        for p in member_panels
+    ]
     return render(
         request,
         "servicedesk/admin/member_detail.html",
         {
             "member": membership,
             "form": form,
-            "profile_form": profile_form,
-            "organisations": sla_selectors.requester_organisations(tenant=request.tenant),
+            "panels": panels,
             "member_teams": selectors.teams_of_user(tenant=request.tenant, user=membership.user),
         },
         status=status,

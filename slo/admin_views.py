@@ -13,11 +13,11 @@ from __future__ import annotations
 import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from servicedesk.access import TenantRequest, tenant_area
 from servicedesk.forms import posted, submit
+from servicedesk.models import Membership
 from slo import engine, selectors, services
 from slo.business_time import CalendarNeverOpens, next_opening
 from slo.forms import (
@@ -32,6 +33,7 @@ from slo.forms import (
     CalendarForm,
     CalendarPreviewForm,
     EscalationForm,
+    MemberSlaProfileForm,
     PolicyForm,
     PolicyMoveForm,
     PolicyPreviewForm,
@@ -444,3 +446,39 @@ def calendar_delete(request: TenantRequest, tenant_slug: str, calendar_id: int) 
         return redirect("slo:admin_calendar", tenant_slug=tenant_slug, calendar_id=calendar.pk)
     messages.success(request, f"Calendar “{calendar.name}” deleted.")
     return redirect("slo:admin_calendars", tenant_slug=tenant_slug)
+
+
+# --- The member page's SLA profile (``servicedesk.registry.member_panels``) ------------
+
+
+def member_profile_context(
+    request: HttpRequest, membership: Membership, form: MemberSlaProfileForm | None = None
+) -> dict[str, Any]:
+    return {
+        "form": form
+        or MemberSlaProfileForm(
+            initial={"organisation": membership.organisation, "is_vip": membership.is_vip}
+        ),
+        "organisations": selectors.requester_organisations(tenant=membership.tenant_id),
+    }
+
+
+def member_profile_post(
+    request: HttpRequest, membership: Membership
+) -> tuple[dict[str, Any] | None, str]:
+    """Save the posted profile: ``(None, message)``, or the card's context
+    with the form's errors."""
+    actor = cast(TenantRequest, request).membership
+    form = MemberSlaProfileForm(request.POST)
+    saved = submit(
+        form,
+        lambda data: services.membership_set_sla_profile(
+            actor=actor,
+            membership=membership,
+            organisation=data["organisation"],
+            is_vip=data["is_vip"],
+        ),
+    )
+    if saved:
+        return None, f"SLA profile of {saved.user.email} saved."
+    return member_profile_context(request, membership, form), ""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -236,6 +236,28 @@ def breaching_soon_ids(
         .filter(COUNTING, due_at__lte=now + within)
         .values("ticket_id")
     )
+
+
+# The SLA due time of a ticket, as the queue sorts by it: its soonest
+# counting clock (running or breached, and not stopped; a paused clock has
+# no due time). Tickets without one sort last.
+SLA_DUE = "sla_due"
+
+
+def with_sla_due(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """Annotate ``sla_due`` (one lookup per ticket on the clocks' unique
+    (tenant, ticket, target) index)."""
+    soonest = (
+        Clock.objects.filter(
+            COUNTING,
+            tenant=OuterRef("tenant"),
+            ticket=OuterRef("pk"),
+            due_at__isnull=False,
+        )
+        .order_by("due_at")
+        .values("due_at")[:1]
+    )
+    return tickets.annotate(**{SLA_DUE: Subquery(soonest)})
 
 
 # --- Explaining a clock ---------------------------------------------------------------------

@@ -1,14 +1,16 @@
-"""SLA pages under ``/t/<tenant_slug>/``: the SLA settings of the admin area."""
+"""SLA pages under ``/t/<tenant_slug>/``: the SLA settings of the admin area
+and the desk's page of a ticket's clocks."""
 
 from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from slo import admin_views
+from slo import admin_views, desk_views
 
 app_name = "slo"
 
 urlpatterns: list[URLPattern] = [
+    path("desk/tickets/<str:key>/sla/", desk_views.ticket_sla, name="desk_ticket_sla"),
     path("admin/sla/", admin_views.policies, name="admin_policies"),
     path("admin/sla/policies/new/", admin_views.policy_create, name="admin_policy_create"),
     path("admin/sla/policies/<int:policy_id>/", admin_views.policy_detail, name="admin_policy"),

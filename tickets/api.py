@@ -9,7 +9,9 @@ sees in the portal (own tickets, no internal notes) and nothing more.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ClassVar, cast
 
 import django_filters
@@ -18,6 +20,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -33,10 +36,8 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from servicedesk.api_base import TenantGenericViewSet
-from servicedesk.api_defaults import UtcDateTimeField
 from servicedesk.models import Membership, Role, Team, User
-from slo import selectors as sla_selectors
-from slo.models import ClockState
+from servicedesk.registry import Registry
 from tickets import selectors, services
 from tickets.models import (
     Attachment,
@@ -128,72 +129,67 @@ class TeamSlugField(serializers.Field):
 # --- Output ----------------------------------------------------------------------------
 
 
-class SlaPolicySerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
+@dataclass(frozen=True)
+class TicketApiField:
+    """A field another app adds to the ticket's JSON (the SLA's ``sla``).
+
+    ``load`` reads what the field shows for a page of tickets at once (a
+    fixed number of queries), keyed by ticket id, or returns ``None`` when
+    this caller gets nothing (the field is then null). ``field`` builds the
+    read-only serializer field that turns one ticket's loaded value into
+    JSON; the OpenAPI schema is that field's."""
+
+    name: str
+    order: int
+    field: Callable[[], serializers.Field]
+    load: Callable[[Membership, Sequence[Ticket], datetime], Mapping[int, Any] | None]
 
 
-class SlaClockSerializer(serializers.Serializer):
-    """One SLA target of a ticket (a ``slo.selectors.ClockView``) as of the
-    request. Business seconds count on the policy's calendar; a clock that
-    passed its due time reads breached even before the sweeper marks it."""
+ticket_api_fields: Registry[TicketApiField] = Registry("ticket API field")
 
-    state = serializers.ChoiceField(choices=ClockState.choices)
-    due_at = serializers.SerializerMethodField(
-        help_text="When the target falls due, in UTC; null while the clock is paused."
-    )
-    remaining_business_seconds = serializers.IntegerField(
-        help_text="Business time left; negative once breached."
-    )
-    goal_business_seconds = serializers.SerializerMethodField()
-    warned_at = UtcDateTimeField(allow_null=True)
-    breached_at = UtcDateTimeField(allow_null=True)
-    stopped_at = UtcDateTimeField(allow_null=True, help_text="When it was met or cancelled.")
-    paused_seconds = serializers.SerializerMethodField(
-        help_text="Wall-clock time spent paused, a pause still going on included."
-    )
-    policy = serializers.SerializerMethodField()
 
-    @extend_schema_field(UtcDateTimeField(allow_null=True))
-    def get_due_at(self, view: sla_selectors.ClockView) -> str | None:
-        if view.state == ClockState.PAUSED or view.due_at is None:
+class ContributedValue(serializers.Field):
+    """Hands a contributed field the value its ``load`` read for this ticket."""
+
+    def __init__(self, contribution: TicketApiField) -> None:
+        self.contribution = contribution
+        self.inner = contribution.field()
+        super().__init__(source="*", read_only=True)
+
+    def bind(self, field_name: str, parent: serializers.BaseSerializer) -> None:
+        super().bind(field_name, parent)
+        self.inner.bind(field_name, parent)
+
+    def to_representation(self, ticket: Ticket) -> Any:
+        loaded = cast(dict[str, Any], self.context.get("contributed", {})).get(
+            self.contribution.name
+        )
+        if loaded is None:
             return None
-        return UtcDateTimeField().to_representation(view.due_at)
-
-    def get_goal_business_seconds(self, view: sla_selectors.ClockView) -> int:
-        return int(view.goal.total_seconds())
-
-    def get_paused_seconds(self, view: sla_selectors.ClockView) -> int:
-        paused = view.paused_total
-        if view.clock.paused_at is not None:
-            now = cast(datetime, self.context.get("now") or timezone.now())
-            paused += max(now - view.clock.paused_at, timedelta(0))
-        return int(paused.total_seconds())
-
-    @extend_schema_field(SlaPolicySerializer(allow_null=True))
-    def get_policy(self, view: sla_selectors.ClockView) -> dict[str, Any] | None:
-        if view.clock.policy_id is None:
-            return None
-        return {"id": view.clock.policy_id, "name": view.policy_name}
+        return self.inner.to_representation(loaded.get(ticket.pk))
 
 
-class TicketSlaSerializer(serializers.Serializer):
-    """The ticket's SLA targets that have a clock; the others are absent."""
+class ContributedValueSchema(OpenApiSerializerFieldExtension):
+    """The schema of a contributed field is its own field's."""
 
-    first_response = SlaClockSerializer(required=False)
-    next_response = SlaClockSerializer(required=False)
-    resolution = SlaClockSerializer(required=False)
+    target_class = ContributedValue
+
+    def map_serializer_field(self, auto_schema: Any, direction: Any) -> Any:
+        return auto_schema._map_serializer_field(self.target.inner, direction)
+
+
+def contributed_context(
+    membership: Membership, tickets: Sequence[Ticket], now: datetime
+) -> dict[str, Any]:
+    """What the contributed fields show for these tickets (``load`` of each)."""
+    return {"contributed": {f.name: f.load(membership, tickets, now) for f in ticket_api_fields}}
 
 
 class TicketSerializer(serializers.ModelSerializer):
     """A ticket as the API shows it.
 
-    ``sla`` holds the ticket's SLA clocks for agents, leads and admins, and
-    is null for requesters: due times, business seconds left and breaches
-    are how the desk steers its work, not a promise the portal makes, and
-    the portal does not show them either. The view passes the clocks in the
-    serializer context (``sla_clocks``: ticket id -> clocks, or None for a
-    requester), read for the whole page at once.
+    Other apps add fields (``TicketApiField``): the SLA's ``sla``. The view
+    loads them for the whole page at once into the serializer context.
     """
 
     number = serializers.CharField(source="key", read_only=True)
@@ -203,7 +199,6 @@ class TicketSerializer(serializers.ModelSerializer):
     category = serializers.SerializerMethodField()
     tags = serializers.SerializerMethodField()
     confidential = serializers.BooleanField(source="is_confidential", read_only=True)
-    sla = serializers.SerializerMethodField()
 
     class Meta:
         model = Ticket
@@ -232,9 +227,14 @@ class TicketSerializer(serializers.ModelSerializer):
             "resolution_code",
             "resolution_notes",
             "reopen_count",
-            "sla",
         ]
         read_only_fields = fields
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        for contribution in ticket_api_fields:
+            fields[contribution.name] = ContributedValue(contribution)
+        return fields
 
     @extend_schema_field(OpenApiTypes.EMAIL)
     def get_assignee(self, ticket: Ticket) -> str | None:
@@ -252,18 +252,6 @@ class TicketSerializer(serializers.ModelSerializer):
     def get_tags(self, ticket: Ticket) -> list[str]:
         # Prefetched by the selectors (tenant-scoped): no query per ticket.
         return sorted(tag.name for tag in ticket.tags.all())
-
-    @extend_schema_field(TicketSlaSerializer(allow_null=True))
-    def get_sla(self, ticket: Ticket) -> dict[str, Any] | None:
-        clocks = cast(
-            dict[int, list[sla_selectors.ClockView]] | None, self.context.get("sla_clocks")
-        )
-        if clocks is None:
-            return None
-        return {
-            view.target: SlaClockSerializer(view, context=self.context).data
-            for view in clocks.get(ticket.pk, [])
-        }
 
 
 class CommentSerializer(serializers.ModelSerializer):
@@ -518,13 +506,11 @@ class TicketViewSet(  # type: ignore[misc]
         page = self.paginate_queryset(queryset)
         tickets = list(queryset) if page is None else page
         now = timezone.now()
-        clocks = None
-        if self.membership.is_agent:
-            # One query for the page's clocks, whatever its size.
-            clocks = sla_selectors.clocks_by_ticket(
-                tenant=self.membership.tenant_id, ticket_ids=[t.pk for t in tickets], now=now
-            )
-        context = {**self.get_serializer_context(), "sla_clocks": clocks, "now": now}
+        context = {
+            **self.get_serializer_context(),
+            **contributed_context(self.membership, tickets, now),
+            "now": now,
+        }
         data = TicketSerializer(tickets, many=True, context=context).data
         return Response(data) if page is None else self.get_paginated_response(data)
 
@@ -676,14 +662,9 @@ class TicketViewSet(  # type: ignore[misc]
         return self._data(fresh)
 
     def _data(self, ticket: Ticket) -> dict[str, Any]:
-        """One ticket's JSON, with its SLA clocks for staff (one query)."""
+        """One ticket's JSON, with what other apps add to it."""
         now = timezone.now()
-        clocks = (
-            {ticket.pk: sla_selectors.ticket_clocks(ticket=ticket, now=now)}
-            if self.membership.is_agent
-            else None
-        )
-        context = {"sla_clocks": clocks, "now": now}
+        context = {**contributed_context(self.membership, [ticket], now), "now": now}
         return cast(dict[str, Any], TicketSerializer(ticket, context=context).data)
 
 

@@ -1,20 +1,19 @@
-"""The agents' desk: queues, the ticket page, bulk actions, saved views,
-and the SLA of each ticket (a badge per queue row, a panel on the ticket
-page, and how each clock was counted).
+"""The agents' desk: queues, the ticket page, bulk actions and saved views.
+Other apps add panels, queue columns, queues and timeline entries through
+``tickets.extensions``.
 
 Every page works as plain HTML forms; HTMX (and ``static/js/desk.js``)
 make it quicker: the queue re-renders only its rows every 30 seconds, and
 an edit on the ticket page re-renders only the parts of the page it
-changed. Reads go through ``tickets.selectors`` and ``slo.selectors``
-(which decide what an agent may see), writes through ``tickets.services``.
+changed. Reads go through ``tickets.selectors`` (which decide what an
+agent may see), writes through ``tickets.services``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeVar
 
 from django.contrib import messages
@@ -25,7 +24,7 @@ from django.forms import Form
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -33,12 +32,8 @@ from servicedesk import selectors as core_selectors
 from servicedesk.access import TenantRequest, tenant_area
 from servicedesk.forms import error_messages, posted, submit
 from servicedesk.models import User
-from slo import selectors as sla_selectors
-from slo.engine import PAUSED, TARGETS, Change, Segment
-from slo.models import ClockState, Target
-from slo.rules import SLA_ACTION
-from slo.selectors import ClockView, Explanation
-from tickets import selectors, services, workflow
+from tickets import extensions, selectors, services, workflow
+from tickets.extensions import EventLine, PanelRequest
 from tickets.forms import (
     FIELD_FORMS,
     AttachmentForm,
@@ -58,7 +53,6 @@ from tickets.forms import (
 )
 from tickets.models import (
     FIRST_RESPONSE,
-    TICKET_KEY,
     Level,
     Priority,
     ResolutionCode,
@@ -145,238 +139,6 @@ def _clean_next(raw: str) -> str:
     return QueryDict((raw or "")[:2000].lstrip("?")).urlencode()
 
 
-# --- SLA clocks as the desk shows them ---------------------------------------------------
-
-
-def business_duration(amount: timedelta, *, up: bool = False, short: bool = False) -> str:
-    """``"2 h 10 min"``: business time in hours and minutes. Never days: a
-    business day is a calendar's 8 hours or so, and "1 d" would read as 24.
-
-    Whole minutes round down, or ``up`` for time left, so that time used
-    and time left add up to the goal. ``short`` (a queue's badge) drops the
-    minutes from 10 hours on."""
-    seconds = abs(amount).total_seconds()
-    minutes = int(-(-seconds // 60) if up else seconds // 60)
-    if minutes == 0:
-        return "< 1 min" if amount else "0 min"
-    hours, minutes = divmod(minutes, 60)
-    if short and hours >= 10:
-        return f"{hours} h"
-    parts = [f"{hours} h" if hours else "", f"{minutes} min" if minutes else ""]
-    return " ".join(part for part in parts if part)
-
-
-def local_moment(moment: datetime) -> str:
-    """``"Tue 25 Nov 10:00 CET"`` in the active (the tenant's) time zone."""
-    return formats.date_format(timezone.localtime(moment), "D j M H:i T")
-
-
-STATE_LABELS: dict[str, str] = {
-    ClockState.RUNNING: "Running",
-    ClockState.PAUSED: "Paused",
-    ClockState.MET: "Met",
-    ClockState.BREACHED: "Breached",
-    ClockState.CANCELLED: "Cancelled",
-}
-
-
-@dataclass(frozen=True)
-class ClockLine:
-    """One SLA clock in words: the ticket page's panel and a queue's badge."""
-
-    view: ClockView
-    state_label: str
-    headline: str  # "2 h 10 min left", "overdue by 35 min", "met after 1 h 5 min"
-    when: str  # "due Tue 25 Nov 10:00 CET"
-    badge: str  # the queue's short form: "1 h 20 min", "overdue 10 min", "paused"
-    title: str  # the badge's tooltip: which target, due when, under which policy
-    goal: str
-    bar: int  # percent of the goal used, capped at 100 for the progress bar
-    usage: str  # "75 % used"
-
-    @property
-    def tone(self) -> str:
-        return self.view.tone
-
-    @property
-    def target(self) -> str:
-        return self.view.target
-
-
-def _headline(view: ClockView) -> tuple[str, str]:
-    """The panel's sentence and the badge's short form."""
-    left, used = view.remaining, view.used
-    if view.state == ClockState.RUNNING:
-        return (
-            f"{business_duration(left, up=True)} left",
-            business_duration(left, up=True, short=True),
-        )
-    if view.state == ClockState.BREACHED:
-        late, late_short = business_duration(-left), business_duration(-left, short=True)
-        if view.stopped_at is not None:
-            if left >= timedelta(0):  # stopped on the very instant it fell due
-                return "breached at its due time", "missed"
-            return f"breached by {late}", f"missed by {late_short}"
-        return f"overdue by {late}", f"overdue {late_short}"
-    if view.state == ClockState.PAUSED:
-        if left < timedelta(0):
-            return f"paused — overdue by {business_duration(-left)}", "paused"
-        return f"paused — {business_duration(left, up=True)} left", "paused"
-    if view.state == ClockState.MET:
-        return f"met after {business_duration(used)}", "met"
-    return f"cancelled after {business_duration(used)}", "cancelled"
-
-
-def _when(view: ClockView) -> str:
-    if view.stopped_at is not None:
-        done = STATE_LABELS.get(view.state, view.state).lower()
-        if view.state == ClockState.BREACHED and view.due_at is not None:
-            return f"was due {local_moment(view.due_at)}, stopped {local_moment(view.stopped_at)}"
-        return f"{done} {local_moment(view.stopped_at)}"
-    if view.state == ClockState.PAUSED:
-        if view.breached_at is not None:
-            return f"was due {local_moment(view.breached_at)}; paused"
-        return "no due time while paused"
-    if view.due_at is None:
-        return ""
-    was = "was due" if view.state == ClockState.BREACHED else "due"
-    return f"{was} {local_moment(view.due_at)}"
-
-
-def clock_line(view: ClockView) -> ClockLine:
-    headline, badge = _headline(view)
-    when = _when(view)
-    under = f" ({view.policy_name})" if view.policy_name else ""
-    return ClockLine(
-        view=view,
-        state_label=STATE_LABELS.get(view.state, view.state),
-        headline=headline,
-        when=when,
-        badge=badge,
-        title=f"{view.label}: {headline}" + (f", {when}" if when else "") + under,
-        goal=business_duration(view.goal),
-        bar=min(100, view.percent_used),
-        # Long past its goal, a percentage says nothing the headline does not.
-        usage=f"{view.percent_used} % used" if view.percent_used <= 999 else "over 999 % used",
-    )
-
-
-def sla_badge(views: Iterable[ClockView]) -> ClockLine | None:
-    """The queue's SLA badge: the most urgent clock still going, if any. A
-    clock that stopped after its breach keeps the state "breached", but
-    nothing about it can be done any more: it is not a candidate."""
-    urgent = sla_selectors.most_urgent(v for v in views if v.stopped_at is None)
-    return clock_line(urgent) if urgent is not None else None
-
-
-CHANGE_LABELS = {
-    "started": "Started",
-    "paused": "Paused",
-    "resumed": "Resumed",
-    "warning": "Warning threshold reached",
-    "breached": "Breached",
-    "met": "Met",
-    "cancelled": "Cancelled",
-    "retargeted": "Re-targeted",
-}
-
-
-@dataclass(frozen=True)
-class SegmentLine:
-    """A running or paused stretch of a clock."""
-
-    kind: str
-    start: datetime
-    end: datetime
-    is_open: bool
-    counted: str
-    policy: str
-
-
-@dataclass(frozen=True)
-class ChangeLine:
-    """Something that happened to a clock: started, paused, breached…"""
-
-    at: datetime
-    what: str
-    detail: str
-    tone: str
-
-
-@dataclass(frozen=True)
-class ExplanationLines:
-    """How one clock came to be where it is, in words."""
-
-    target: str
-    label: str
-    reason: str  # "Goal 8 h on “Berlin office” · 3 h used · 5 h left → due Tue 10:00"
-    segments: list[SegmentLine]
-    changes: list[ChangeLine]
-    paused: str
-
-
-def _segment_line(segment: Segment) -> SegmentLine:
-    return SegmentLine(
-        kind=segment.kind,
-        start=segment.start,
-        end=segment.end,
-        is_open=segment.is_open,
-        counted="" if segment.kind == PAUSED else business_duration(segment.counted),
-        policy=segment.policy,
-    )
-
-
-def _change_line(change: Change) -> ChangeLine:
-    detail = change.detail
-    if change.what == "paused" and detail in Status.values:
-        detail = f"while {Status(detail).label.lower()}"
-    tone = {"breached": "breached", "warning": "warning", "met": "ok", "paused": "paused"}
-    return ChangeLine(
-        at=change.at,
-        what=CHANGE_LABELS.get(change.what, change.what),
-        detail=detail,
-        tone=tone.get(change.what, ""),
-    )
-
-
-def _reason(explanation: Explanation) -> str:
-    """Why the clock is due when it is, or how it ended."""
-    calendar = explanation.calendar_name
-    where = "round the clock (24×7)" if calendar == "24×7" else f"on “{calendar}”"
-    if explanation.goal is None:
-        return "No goal: no policy set this target."
-    parts = [f"Goal {business_duration(explanation.goal)} {where}"]
-    used = explanation.used
-    parts.append(f"{business_duration(used)} used")
-    left = explanation.goal - used
-    state = explanation.state
-    if state == ClockState.MET:
-        return " · ".join([*parts[:1], f"met after {business_duration(used)}"])
-    if state == ClockState.CANCELLED:
-        return " · ".join([*parts[:1], f"cancelled after {business_duration(used)}"])
-    if left < timedelta(0) or state == ClockState.BREACHED:
-        due = f" (due {local_moment(explanation.due_at)})" if explanation.due_at else ""
-        ended = bool(explanation.changes) and explanation.changes[-1].what in ("met", "cancelled")
-        late = "missed by" if ended else "overdue by"
-        return " · ".join(parts) + f" → {late} {business_duration(-left)}{due}"
-    parts.append(f"{business_duration(left, up=True)} left")
-    if state == ClockState.PAUSED:
-        return " · ".join(parts) + " → paused: no due time until it resumes"
-    due = f" → due {local_moment(explanation.due_at)}" if explanation.due_at else ""
-    return " · ".join(parts) + due
-
-
-def explanation_lines(explanation: Explanation) -> ExplanationLines:
-    return ExplanationLines(
-        target=explanation.target,
-        label=explanation.label,
-        reason=_reason(explanation),
-        segments=[_segment_line(s) for s in explanation.segments],
-        changes=[_change_line(c) for c in explanation.changes],
-        paused=business_duration(explanation.paused) if explanation.paused else "",
-    )
-
-
 # --- The queue -------------------------------------------------------------------------
 
 
@@ -425,13 +187,11 @@ def _render_queue(
         paginator.count = counts[query.queue]
     page = paginator.get_page(params.get("page"))
     rows = list(page.object_list)
-    # The SLA column: every clock of the page in one query, the most urgent shown.
-    clocks = sla_selectors.clocks_by_ticket(
-        tenant=membership.tenant_id, ticket_ids=[t.pk for t in rows], now=now
-    )
+    # The apps' columns (the SLA's badge): a fixed number of queries per page.
+    cells = extensions.row_cells(membership, rows, now)
     for ticket in rows:
         ticket.updated_ago = ago(ticket.updated_at, now)  # type: ignore[attr-defined]
-        ticket.sla = sla_badge(clocks.get(ticket.pk, ()))  # type: ignore[attr-defined]
+        ticket.cells = cells[ticket.pk]  # type: ignore[attr-defined]
     selected = {int(v) for v in params.getlist("tickets") if v.isdigit() and len(v) < 12}
     page_query = f"{query.query}&page={page.number}" if page.number > 1 else query.query
     context: dict[str, Any] = {
@@ -442,11 +202,17 @@ def _render_queue(
         "selected": selected,
         "counts": counts,
         "queues": [
-            {"key": k, "label": label, "count": counts.get(k), "active": k == query.queue}
-            for k, label in selectors.QUEUES.items()
+            {
+                "key": q.name,
+                "label": q.label,
+                "count": counts.get(q.name),
+                "alert": q.alert,
+                "active": q.name == query.queue,
+            }
+            for q in extensions.queues
         ],
-        "queue_label": selectors.QUEUES[query.queue],
-        "breaching_within": business_duration(sla_selectors.BREACHING_SOON),
+        "queue": selectors.get_queue(query.queue),
+        "columns": list(extensions.queue_columns),
         "poll_url": _desk_url(request.tenant.slug, page_query),
         "page_query": page_query,
     }
@@ -454,6 +220,7 @@ def _render_queue(
         return render(request, "tickets/desk/queue_rows.html", context, status=status)
     saved_views = list(selectors.saved_views_for(membership=membership, team_ids=team_ids))
     filter_form = QueueFilterForm(initial=query.initial, choices=choices)
+    sort_links = _sort_links(query)
     context.update(
         {
             "filter_form": filter_form,
@@ -464,24 +231,28 @@ def _render_queue(
             "active_view": next((v for v in saved_views if v.query == query.query), None),
             "teams": choices.teams,
             "my_team_ids": team_ids,
-            "sort_links": _sort_links(query),
+            "sort_links": sort_links,
+            "column_heads": [
+                {"column": column, "link": sort_links.get(column.sort)}
+                for column in context["columns"]
+            ],
         }
     )
     return render(request, "tickets/desk/queue.html", context, status=status)
 
 
-# Which way each sortable column's first click sorts: priority and updated
-# put the highest and newest first; SLA due the soonest first.
-SORT_COLUMNS = {"priority": "descending", "due": "ascending", "updated": "descending"}
 REVERSED = {"ascending": "descending", "descending": "ascending"}
 
 
 def _sort_links(query: QueueQuery) -> dict[str, dict[str, str]]:
-    """Column headers that sort: the query for each, and which way it points now."""
+    """Column headers that sort: the query for each, and which way it points
+    now. Each sort's first click goes its ``first`` way: priority and
+    updated put the highest and newest first, an SLA due time the soonest."""
     links = {}
     base = QueryDict(query.query, mutable=True)
     current = query.filters.sort
-    for column, first in SORT_COLUMNS.items():
+    for sort in extensions.sorts:
+        column, first = sort.name, sort.first
         reverse_sort = f"-{column}"
         base["sort"] = reverse_sort if current == column else column
         state = first if current == column else REVERSED[first] if current == reverse_sort else ""
@@ -686,31 +457,15 @@ def _value_label(field: str, value: str, names: dict[str, str]) -> str:
     return value
 
 
-@dataclass(frozen=True)
-class EventLine:
-    """One event as the timeline says it: ``text`` (after the actor's name),
-    a ticket it refers to (shown as a link after the text) and a note."""
-
-    text: str
-    ref: str = ""
-    note: str = ""
-    tone: str = ""  # an SLA event's: "sla", or "sla-breached" for a breach
-
-    def __post_init__(self) -> None:
-        # Only a well-formed key becomes a link (the template reverses a URL from it).
-        if self.ref and not TICKET_KEY.match(self.ref):
-            object.__setattr__(self, "text", f"{self.text} {self.ref}")
-            object.__setattr__(self, "ref", "")
-
-
 def describe_event(event: TicketEvent, names: dict[str, str]) -> EventLine:
     """``EventLine("changed status from new to in progress")`` and the like."""
     field, action, note = event.field, event.action, event.note
     old = _value_label(field, event.old_value, names)
     new = _value_label(field, event.new_value, names)
     label = FIELD_LABELS.get(field, field.replace("_", " "))
-    if action == SLA_ACTION:
-        return _sla_event(event)
+    renderer = extensions.event_renderers.get(action)
+    if renderer is not None:
+        return renderer.render(event)
     if action == "created":
         return EventLine("created the ticket", note=note)
     if action == FIRST_RESPONSE:
@@ -735,35 +490,6 @@ def describe_event(event: TicketEvent, names: dict[str, str]) -> EventLine:
             return EventLine(f"linked {relation}", ref=new, note=note)
         return EventLine(f"unlinked {relation}", ref=old, note=note)
     return EventLine(*_field_change(event, field, old, new, label))
-
-
-_ISO_DUE = re.compile(r"due (\S+)")
-
-
-def _readable_due(value: str) -> str:
-    """``"running, due 2026-03-10T09:00:00+00:00"`` (a recomputation's
-    record) with the instant in the tenant's zone."""
-
-    def local(match: re.Match[str]) -> str:
-        try:
-            return f"due {local_moment(datetime.fromisoformat(match[1]))}"
-        except ValueError:
-            return match[0]
-
-    return _ISO_DUE.sub(local, value)
-
-
-def _sla_event(event: TicketEvent) -> EventLine:
-    """``"first response clock started"``: what the SLA did to a clock."""
-    clock = str(Target(event.field).label).lower() if event.field in Target.values else event.field
-    what, note = event.new_value, event.note
-    tone = "sla-breached" if what == "breached" else "sla"
-    if event.old_value:  # a recomputation: where the clock was and where it is now
-        moved = f"{_readable_due(event.old_value)} → {_readable_due(what)}"
-        return EventLine(f"recomputed the {clock} clock: {moved}", note=note, tone=tone)
-    if what == "paused" and note in Status.values:
-        note = f"while {Status(note).label.lower()}"
-    return EventLine(f"{clock} clock {what}", note=note, tone=tone)
 
 
 def _field_change(
@@ -837,8 +563,9 @@ def _timeline(
     return items
 
 
-# The regions of the ticket page an HTMX answer can replace (out of band).
-REGIONS = ("header", "sla", "details", "timeline", "links", "watchers", "attachments")
+# The regions of the ticket page an HTMX answer can replace (out of band),
+# besides the panels other apps contribute.
+REGIONS = ("header", "details", "timeline", "links", "watchers", "attachments")
 
 
 def _ticket_context(
@@ -872,9 +599,9 @@ def _ticket_context(
         "attachments": list(selectors.ticket_attachments(ticket=ticket, viewer=membership)),
         "links": selectors.ticket_links(ticket=ticket, viewer=membership),
         "timeline": _timeline(ticket, membership, names, now),
-        # The clocks as stored (one query); their explanation replays the
-        # log, so it is fetched only when asked for (``ticket_sla``).
-        "sla_lines": [clock_line(v) for v in sla_selectors.ticket_clocks(ticket=ticket, now=now)],
+        "panels": extensions.shown_panels(
+            extensions.desk_panels, PanelRequest(membership=membership, ticket=ticket, now=now)
+        ),
         "created_ago": ago(ticket.created_at, now),
         "updated_ago": ago(ticket.updated_at, now),
         "allowed_next": workflow.allowed_next(ticket.kind, ticket.status),
@@ -910,39 +637,6 @@ def ticket_detail(request: TenantRequest, tenant_slug: str, key: str) -> HttpRes
     if ticket.key != key:
         return redirect("tickets:desk_ticket", tenant_slug=tenant_slug, key=ticket.key)
     return render(request, "tickets/desk/ticket.html", _ticket_context(request, ticket))
-
-
-@require_GET
-@tenant_area("desk")
-def ticket_sla(request: TenantRequest, tenant_slug: str, key: str) -> HttpResponse:
-    """How the ticket's SLA clocks were counted: their running and paused
-    stretches, what happened to them and why each is due when it is,
-    replayed from the ticket's log. The ticket page asks (HTMX) for one
-    clock's (``target``) when its explanation is opened; without JS this is
-    a page of its own."""
-    ticket = selectors.get_ticket_for(request.membership, key)
-    now = timezone.now()
-    explanations = [
-        explanation_lines(e)
-        for e in sla_selectors.ticket_clock_explanations(ticket=ticket, now=now)
-    ]
-    if request.htmx:
-        target = request.GET.get("target", "")
-        chosen = next((e for e in explanations if e.target == target), None)
-        return render(
-            request, "tickets/_partials/desk_sla_explanation.html", {"explanation": chosen}
-        )
-    if ticket.key != key:
-        return redirect("tickets:desk_ticket_sla", tenant_slug=tenant_slug, key=ticket.key)
-    lines = {v.target: clock_line(v) for v in sla_selectors.ticket_clocks(ticket=ticket, now=now)}
-    replayed = {e.target: e for e in explanations}
-    # A stored clock the replay no longer finds (its policy went away) is still listed.
-    targets = [t for t in TARGETS if t in lines or t in replayed]
-    context = {
-        "ticket": ticket,
-        "clocks": [(lines.get(t), replayed.get(t)) for t in targets],
-    }
-    return render(request, "tickets/desk/ticket_sla.html", context)
 
 
 def _answer(

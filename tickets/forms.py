@@ -21,7 +21,7 @@ from django.http import QueryDict
 from django.utils.text import slugify
 
 from servicedesk.models import Team, User
-from tickets import workflow
+from tickets import extensions, workflow
 from tickets.models import (
     TICKET_KEY,
     Category,
@@ -32,7 +32,7 @@ from tickets.models import (
     Ticket,
     TicketKind,
 )
-from tickets.selectors import QUEUES, SORTS, QueueFilters, default_sort
+from tickets.selectors import QueueFilters, default_sort
 from tickets.services import BODY_MAX, TAG_MAX, TITLE_MAX
 
 MAX_FILES = 10
@@ -79,17 +79,16 @@ def short(value: object, limit: int = 40) -> str:
 
 # --- The queue ---------------------------------------------------------------------------
 
-SORT_CHOICES = [
-    ("updated", "Updated, newest first"),
-    ("-updated", "Updated, oldest first"),
-    ("created", "Created, newest first"),
-    ("-created", "Created, oldest first"),
-    ("priority", "Priority, highest first"),
-    ("-priority", "Priority, lowest first"),
-    ("due", "SLA due, soonest first"),
-    ("-due", "SLA due, latest first"),
-]
-assert {key for key, _ in SORT_CHOICES} == set(SORTS)  # noqa: S101  # one list of sorts
+
+def sort_choices() -> list[tuple[str, str]]:
+    """Every registered sort, each way round (``tickets.extensions``)."""
+    return [
+        choice
+        for sort in extensions.sorts
+        for choice in ((sort.name, sort.label), (f"-{sort.name}", sort.reversed_label))
+    ]
+
+
 MULTI_VALUE_FILTERS = ("status", "priority", "kind")
 SEARCH_MAX = 200
 
@@ -115,7 +114,7 @@ class QueueFilterForm(forms.Form):
     values are dropped (valid ones in the same parameter kept) and each
     dropped one is named in ``notices``."""
 
-    queue = forms.ChoiceField(choices=list(QUEUES.items()), required=False)
+    queue = forms.ChoiceField(required=False)
     q = forms.CharField(label="Search", max_length=SEARCH_MAX, required=False)
     status = forms.MultipleChoiceField(
         choices=Status.choices, required=False, widget=forms.CheckboxSelectMultiple
@@ -129,13 +128,18 @@ class QueueFilterForm(forms.Form):
     team = forms.ChoiceField(required=False)
     assignee = forms.ChoiceField(required=False)
     tag = forms.CharField(max_length=50, required=False)
-    sort = forms.ChoiceField(choices=SORT_CHOICES, required=False)
+    sort = forms.ChoiceField(required=False)
 
     def __init__(self, data: QueryDict | None = None, *, choices: DeskChoices, **kwargs: Any):
         kwargs.setdefault("auto_id", "filter-%s")
         super().__init__(data, **kwargs)
         self.choices = choices
         self.notices: list[str] = []
+        # Other apps add queues and sorts: read the registries when asked.
+        cast(forms.ChoiceField, self.fields["queue"]).choices = [
+            (queue.name, queue.label) for queue in extensions.queues
+        ]
+        cast(forms.ChoiceField, self.fields["sort"]).choices = sort_choices()
         cast(forms.ChoiceField, self.fields["team"]).choices = [
             ("", "Any team"),
             *((t.slug, t.name) for t in choices.teams),

@@ -25,7 +25,8 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from servicedesk.access import TenantRequest, tenant_area
 from servicedesk.forms import posted, submit
 from servicedesk.models import Role
-from tickets import selectors, services
+from tickets import extensions, selectors, services
+from tickets.extensions import PanelRequest
 from tickets.models import (
     OPEN_STATUSES,
     Attachment,
@@ -284,6 +285,11 @@ def _request_context(request: TenantRequest, ticket: Ticket) -> dict[str, Any]:
         "reopen_deadline": deadline,
         "can_reopen": deadline is None or timezone.now() <= deadline,
         "merged_into": merged_into,
+        # What other apps show a requester about the request (none yet).
+        "panels": extensions.shown_panels(
+            extensions.portal_panels,
+            PanelRequest(membership=request.membership, ticket=ticket, now=timezone.now()),
+        ),
     }
 
 

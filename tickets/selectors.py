@@ -16,16 +16,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.expressions import OrderBy
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from servicedesk.models import Membership, Role, Team, Tenant, User
-from slo import selectors as slo_selectors
-from slo.models import COUNTING, Clock
+from tickets import extensions
 from tickets.models import (
     OPEN_STATUSES,
     Attachment,
@@ -137,76 +136,89 @@ def ticket_settings(tenant: Tenant | int) -> TicketSettings:
 # --- Queues --------------------------------------------------------------------------
 
 RECENT_WINDOW = timedelta(days=7)
-
-QUEUES: dict[str, str] = {
-    "mine": "My work",
-    "breaching": "Breaching soon",
-    "teams": "My teams",
-    "unassigned": "Unassigned",
-    "open": "All open",
-    "recent": "Recently updated",
-}
-
-# The SLA due time of a ticket: its soonest counting clock (running or
-# breached, and not stopped; a paused clock has no due time). Tickets
-# without one sort last.
-SLA_DUE = "sla_due"
-
-SORTS: dict[str, tuple[str | OrderBy, ...]] = {
-    "updated": ("-updated_at", "-pk"),
-    "-updated": ("updated_at", "pk"),
-    "created": ("-created_at", "-pk"),
-    "-created": ("created_at", "pk"),
-    "priority": ("priority", "-updated_at", "-pk"),
-    "-priority": ("-priority", "-updated_at", "-pk"),
-    "due": (F(SLA_DUE).asc(nulls_last=True), "priority", "-pk"),
-    "-due": (F(SLA_DUE).desc(nulls_last=True), "priority", "-pk"),
-}
-# A queue that is about time sorts by it unless told otherwise.
-DEFAULT_SORTS = {"breaching": "due"}
 DEFAULT_SORT = "updated"
 
 
+def _open() -> Q:
+    return Q(status__in=OPEN_STATUSES)
+
+
+def register_queues() -> None:
+    """The desk's own queues and sorts (``tickets.extensions``); other apps
+    add theirs between and after them by ``order``."""
+    for name, order, label, condition in (
+        ("mine", 10, "My work", lambda viewer, team_ids, now: _open() & Q(assignee=viewer.user)),
+        ("teams", 30, "My teams", lambda viewer, team_ids, now: _open() & Q(team__in=team_ids)),
+        (
+            "unassigned",
+            40,
+            "Unassigned",
+            lambda viewer, team_ids, now: _open() & Q(assignee__isnull=True),
+        ),
+        ("open", 50, "All open", lambda viewer, team_ids, now: _open()),
+    ):
+        extensions.queues.register(
+            extensions.Queue(name=name, order=order, label=label, condition=condition)
+        )
+    # Anything touched in the last week, open or done, newest first; not counted.
+    extensions.queues.register(
+        extensions.Queue(
+            name="recent",
+            order=60,
+            label="Recently updated",
+            condition=lambda viewer, team_ids, now: Q(updated_at__gte=now - RECENT_WINDOW),
+            counted=False,
+        )
+    )
+    for name, order, label, reversed_label, column in (
+        ("updated", 10, "Updated, newest first", "Updated, oldest first", "updated_at"),
+        ("created", 20, "Created, newest first", "Created, oldest first", "created_at"),
+    ):
+        extensions.sorts.register(
+            extensions.Sort(
+                name=name,
+                order=order,
+                label=label,
+                reversed_label=reversed_label,
+                order_by=partial(_newest_first, column),
+            )
+        )
+    extensions.sorts.register(
+        extensions.Sort(
+            name="priority",
+            order=30,
+            label="Priority, highest first",
+            reversed_label="Priority, lowest first",
+            order_by=_highest_priority_first,
+        )
+    )
+
+
+def _newest_first(column: str, flipped: bool) -> tuple[str, ...]:
+    return (column, "pk") if flipped else (f"-{column}", "-pk")
+
+
+def _highest_priority_first(flipped: bool) -> tuple[str, ...]:
+    # P1 is the lowest number: "highest first" is ascending.
+    return ("-priority" if flipped else "priority", "-updated_at", "-pk")
+
+
+def get_queue(name: str) -> extensions.Queue:
+    queue = extensions.queues.get(name)
+    if queue is None:
+        raise Http404("No such queue")
+    return queue
+
+
 def default_sort(queue: str) -> str:
-    return DEFAULT_SORTS.get(queue, DEFAULT_SORT)
+    found = extensions.queues.get(queue)
+    return (found.default_sort if found else "") or DEFAULT_SORT
 
 
 def queue_condition(
     queue: str, viewer: Viewer, team_ids: list[int], now: datetime | None = None
 ) -> Q:
-    open_ = Q(status__in=OPEN_STATUSES)
-    if queue == "mine":
-        return open_ & Q(assignee=viewer.user)
-    if queue == "breaching":
-        # Reads the partial index of counting clocks by due time (one range
-        # scan per tenant), not the clocks of every open ticket.
-        due_soon = slo_selectors.breaching_soon_ids(tenant=viewer.tenant_id, now=now)
-        return open_ & Q(pk__in=due_soon)
-    if queue == "teams":
-        return open_ & Q(team__in=team_ids)
-    if queue == "unassigned":
-        return open_ & Q(assignee__isnull=True)
-    if queue == "open":
-        return open_
-    # "recent": anything touched in the last week, open or done, newest first.
-    return Q(updated_at__gte=(now or timezone.now()) - RECENT_WINDOW)
-
-
-def with_sla_due(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    """Annotate ``sla_due``: the soonest due time of the ticket's counting
-    clocks (one lookup per ticket on the clocks' unique (tenant, ticket,
-    target) index)."""
-    soonest = (
-        Clock.objects.filter(
-            COUNTING,
-            tenant=OuterRef("tenant"),
-            ticket=OuterRef("pk"),
-            due_at__isnull=False,
-        )
-        .order_by("due_at")
-        .values("due_at")[:1]
-    )
-    return tickets.annotate(**{SLA_DUE: Subquery(soonest)})
+    return get_queue(queue).condition(viewer, team_ids, now or timezone.now())
 
 
 @dataclass(frozen=True)
@@ -251,10 +263,14 @@ def apply_filters(tickets: QuerySet[Ticket], filters: QueueFilters) -> QuerySet[
             tickets = tickets.filter(
                 Q(title__icontains=filters.text) | Q(description__icontains=filters.text)
             )
-    sort = filters.sort if filters.sort in SORTS else DEFAULT_SORT
-    if sort in ("due", "-due"):
-        tickets = with_sla_due(tickets)
-    return tickets.order_by(*SORTS[sort])
+    flipped = filters.sort.startswith("-")
+    sort = extensions.sorts.get(filters.sort.removeprefix("-"))
+    if sort is None:
+        sort, flipped = extensions.sorts.get(DEFAULT_SORT), False
+        assert sort is not None  # noqa: S101 - registered by this module
+    if sort.annotate is not None:
+        tickets = sort.annotate(tickets)
+    return tickets.order_by(*sort.order_by(flipped))
 
 
 def ticket_queue(
@@ -278,20 +294,21 @@ def queue_counts(
     viewer = Viewer.of(membership)
     # Every counted queue holds open tickets only: count over those (a
     # partial index covers them) instead of the tenant's whole history.
-    # "Breaching soon" adds one subquery on the counting clocks' partial
-    # index, hashed once for the whole count.
+    # A queue of another app's rows (the SLA's "breaching soon") adds one
+    # subquery, hashed once for the whole count.
+    now = now or timezone.now()
+    counted = [queue for queue in extensions.queues if queue.counted]
     counts = (
         visible_tickets(viewer)
         .filter(status__in=OPEN_STATUSES)
         .aggregate(
             **{
-                queue: Count("pk", filter=queue_condition(queue, viewer, team_ids, now))
-                for queue in QUEUES
-                if queue != "recent"
+                queue.name: Count("pk", filter=queue.condition(viewer, team_ids, now))
+                for queue in counted
             }
         )
     )
-    return {queue: counts.get(queue, 0) for queue in QUEUES if queue != "recent"}
+    return {queue.name: counts.get(queue.name, 0) for queue in counted}
 
 
 def user_team_ids(*, tenant: Tenant | int, user: User) -> list[int]:

@@ -39,8 +39,8 @@ from guardian.shortcuts import assign_perm, remove_perm
 from servicedesk.models import Membership, Role, Team, Tenant, User
 from servicedesk.rls import tenant_context
 from servicedesk.services import audit_record
-from slo.services import clocks_sync
-from tickets import workflow
+from tickets import hooks, workflow
+from tickets.hooks import Happened
 from tickets.models import (
     AGENT_REPLY,
     COMMENT_INTERNAL,
@@ -191,6 +191,21 @@ def _record(
 def _record_first_response(ticket: Ticket, actor: Actor, at: datetime) -> None:
     # Its own event, so the SLA's replay reads who answered first from the log.
     _record(ticket, actor, FIRST_RESPONSE, field="first_response_at", note="first response", at=at)
+
+
+def _publish(ticket: Ticket, actor: Actor, happened: Happened, **facts: Any) -> None:
+    """Tell the subscribed apps (``tickets.hooks``) what this service did."""
+    hooks.publish(
+        hooks.TicketChange(
+            happened=happened,
+            tenant_id=ticket.tenant_id,
+            ticket_id=ticket.pk,
+            actor_kind=actor.kind,
+            actor_user_id=actor.user.pk if actor.user is not None else None,
+            ticket=ticket,
+            **facts,
+        )
+    )
 
 
 def _clean_title(title: str) -> str:
@@ -411,7 +426,7 @@ def ticket_create(
         _grant_confidential(ticket, [u for u in (actor.user, assignee) if u is not None])
     for upload in files:
         _store_attachment(ticket, actor, upload, comment=None, is_internal=False, at=now)
-    clocks_sync(ticket=ticket)
+    _publish(ticket, actor, Happened.CREATED, new_status=ticket.status)
     notify(ticket, "created", [requester], exclude=None)
     if assignee is not None and assignee != actor.user:
         notify(ticket, "assigned", [assignee], exclude=None)
@@ -420,8 +435,6 @@ def ticket_create(
 
 # --- Field changes -----------------------------------------------------------------------
 
-# Changes the SLA clocks follow (policy conditions).
-SLA_FIELDS = frozenset({"priority", "team", "category", "tags"})
 
 EDITABLE_FIELDS = (
     "title",
@@ -554,8 +567,7 @@ def ticket_update(
         return ticket
     model_fields = [f for f in changed if f != "tags"]
     _touch(ticket, now, *model_fields)
-    if SLA_FIELDS.intersection(changed):
-        clocks_sync(ticket=ticket)
+    _publish(ticket, actor, Happened.UPDATED, fields=frozenset(changed))
     if "is_confidential" in changed and ticket.is_confidential:
         _grant_confidential(ticket, [u for u in (actor.user, ticket.assignee) if u is not None])
     if "assignee" in changed and ticket.assignee is not None:
@@ -695,6 +707,7 @@ def ticket_transition(
                 }
             )
         resolution_notes = _clean_text("resolution_notes", resolution_notes)
+    old_status = ticket.status
     _move(
         ticket,
         actor,
@@ -704,7 +717,14 @@ def ticket_transition(
         resolution_notes=resolution_notes,
         note=_clean_text("note", note),
     )
-    clocks_sync(ticket=ticket)
+    _publish(
+        ticket,
+        actor,
+        Happened.TRANSITIONED,
+        fields=frozenset({"status"}),
+        old_status=old_status,
+        new_status=status,
+    )
     return ticket
 
 
@@ -724,14 +744,16 @@ def ticket_close_if_due(*, ticket_id: int, tenant_id: int, now: datetime | None 
     deadline = reopen_deadline(ticket)
     if deadline is None or deadline > now:
         return False
-    _move(
+    closer = Actor.system(tenant_id, "auto-close")
+    _move(ticket, closer, Status.CLOSED, now=now, note="The reopen window passed.")
+    _publish(
         ticket,
-        Actor.system(tenant_id, "auto-close"),
-        Status.CLOSED,
-        now=now,
-        note="The reopen window passed.",
+        closer,
+        Happened.TRANSITIONED,
+        fields=frozenset({"status"}),
+        old_status=Status.RESOLVED,
+        new_status=Status.CLOSED,
     )
-    clocks_sync(ticket=ticket)
     return True
 
 
@@ -846,8 +868,7 @@ def comment_add(
         _record_first_response(ticket, actor, now)
     else:
         _touch(ticket, now)
-    if not is_internal:
-        clocks_sync(ticket=ticket)
+    _publish(ticket, actor, Happened.COMMENTED, is_public=not is_internal)
     if is_internal:
         notify(
             ticket,
@@ -995,6 +1016,7 @@ def attachment_add(
         ticket, actor, upload, comment=None, is_internal=is_internal, at=now
     )
     _touch(ticket, now)
+    _publish(ticket, actor, Happened.ATTACHED, is_public=not is_internal)
     return attachment
 
 
@@ -1064,6 +1086,7 @@ def ticket_link(
         _touch(fixed, now)
     else:
         raise ValidationError({"relation": f"Choose one of: {', '.join(LINK_RELATIONS)}."})
+    _publish(ticket, actor, Happened.LINKED, fields=frozenset({relation}), other_ticket_id=other.pk)
     return ticket
 
 
@@ -1091,6 +1114,7 @@ def ticket_unlink(*, actor: Actor, ticket: Ticket, relation: str, other: Ticket)
             _touch(ticket)
     else:
         raise ValidationError({"relation": "These tickets are not linked that way."})
+    _publish(ticket, actor, Happened.LINKED, fields=frozenset({relation}), other_ticket_id=other.pk)
     return ticket
 
 
@@ -1170,7 +1194,7 @@ def ticket_merge(
         f"{len(newcomers)} watchers came from {source.key}.",
     )
     _touch(target, now)
-    clocks_sync(ticket=source)
+    _publish(source, actor, Happened.MERGED, other_ticket_id=target.pk)
     notify(source, "merged", [source.requester], exclude=actor.user, other=target)
     return target
 
@@ -1202,6 +1226,7 @@ def watcher_add(*, actor: Actor, ticket: Ticket, user: User, now: datetime | Non
         _record(ticket, actor, "changed", field="watchers", new=user, at=now)
         if ticket.is_confidential and _is_staff_member(ticket.tenant_id, user):
             _grant_confidential(ticket, [user])
+        _publish(ticket, actor, Happened.WATCHERS_CHANGED, fields=frozenset({"watchers"}))
     return ticket
 
 
@@ -1215,6 +1240,7 @@ def watcher_remove(*, actor: Actor, ticket: Ticket, user: User) -> Ticket:
     )
     if removed:
         _record(ticket, actor, "changed", field="watchers", old=user)
+        _publish(ticket, actor, Happened.WATCHERS_CHANGED, fields=frozenset({"watchers"}))
     return ticket
 
 

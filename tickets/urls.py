@@ -37,7 +37,6 @@ urlpatterns: list[URLPattern] = [
     path("desk/tickets/<str:key>/merge/", desk.ticket_merge, name="desk_ticket_merge"),
     path("desk/tickets/<str:key>/links/", desk.ticket_links, name="desk_ticket_links"),
     path("desk/tickets/<str:key>/watchers/", desk.ticket_watchers, name="desk_ticket_watchers"),
-    path("desk/tickets/<str:key>/sla/", desk.ticket_sla, name="desk_ticket_sla"),
     # The portal (every member).
     path("portal/new/", portal.report, name="portal_report"),
     path("portal/tickets/<str:key>/", portal.ticket_detail, name="portal_ticket"),

@@ -1,0 +1,39 @@
+"""What the SLA does when a ticket changes: its clocks follow the ticket's
+log inside the same transaction (``tickets.hooks``)."""
+
+from __future__ import annotations
+
+from slo.services import clocks_sync
+from tickets import hooks
+from tickets.hooks import Happened, TicketChange
+
+# Changes the clocks follow: the facts policy conditions read.
+SLA_FIELDS = frozenset({"priority", "team", "category", "tags"})
+
+
+def sync_clocks(change: TicketChange) -> None:
+    """Fold the change's events into the ticket's clocks. Field changes that
+    no policy reads, and internal notes (which are no response), leave the
+    clocks as they are, without reading the log."""
+    if change.happened is Happened.UPDATED and not SLA_FIELDS & change.fields:
+        return
+    if change.happened is Happened.COMMENTED and not change.is_public:
+        return
+    if change.ticket is None:
+        raise RuntimeError("The SLA follows ticket changes inside their transaction.")
+    clocks_sync(ticket=change.ticket)
+
+
+def subscribe() -> None:
+    hooks.subscribe(
+        "sla.clocks",
+        sync_clocks,
+        order=10,
+        happened=(
+            Happened.CREATED,
+            Happened.UPDATED,
+            Happened.TRANSITIONED,
+            Happened.COMMENTED,
+            Happened.MERGED,
+        ),
+    )
