@@ -12,11 +12,15 @@ its admin:
 - their escalations: a warning on P1 or P2 tells the team lead, a P1 breach
   the tenant's leads and admins by name, a P3 breach the team lead.
 
-``seed_demo`` calls it before it files the demo tickets, so every ticket
-gets its clocks from the ticket services as its history is played. Once a
-tenant's history is filed, ``settle_clocks`` does what the sweeper would
-have done meanwhile -- mark the warnings and breaches the history reached
-and carry out their escalations -- with nobody mailed about the past.
+``seed_demo`` calls it after it filed the demo tickets: the policies arrive
+on a desk with ninety days of history, and ``fold_history`` folds each
+ticket's whole log into its clocks in one pass -- the same fold the ticket
+services run event by event (``slo.services.clocks_sync``), once per ticket
+instead of once per event, so the clocks and their entries in the log are
+the ones the ticket would have had with the policies in place all along.
+``settle_clocks`` then does what the sweeper would have done meanwhile --
+mark the warnings and breaches the history reached and carry out their
+escalations -- with nobody mailed about the past.
 
 Safe to run again: a calendar or policy that exists (by name) is left as it
 is, escalations included. Deterministic: the holidays follow from the zone
@@ -33,7 +37,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import holidays
 from django.db import transaction
 from django.utils import timezone
 
@@ -41,7 +44,8 @@ from servicedesk.models import Membership, Role, Tenant, User
 from servicedesk.registry import DemoSeed
 from servicedesk.rls import tenant_context
 from slo import escalations, services
-from slo.models import Calendar, EscalationAction, EscalationRun, Policy, Trigger
+from slo.models import Calendar, Clock, EscalationAction, EscalationRun, Policy, Trigger
+from slo.rules import tenant_rules
 from tickets import services as ticket_services
 from tickets.demo import HISTORY_DAYS
 from tickets.models import Priority, Ticket, TicketKind
@@ -160,6 +164,9 @@ def public_holidays(zone: str, years: range) -> list[dict[str, Any]]:
     country = country_of_zone(zone)
     if country is None:
         return []
+    # Imported here: the library is large, and only a seed asks it anything.
+    import holidays
+
     try:
         found = holidays.country_holidays(country, years=list(years))
     except NotImplementedError:
@@ -216,8 +223,9 @@ def seed_sla(tenant: Tenant, *, now: datetime | None = None) -> int:
     """Give ``tenant`` the demo calendar, policies and escalations; the
     number of policies created. Nothing happens without an active admin.
 
-    Policies added to a tenant that has tickets already (a demo seeded
-    before SLAs existed) are applied to those tickets at once, by replay."""
+    Policies added to a tenant that has tickets (the history ``seed_demo``
+    just filed, or a demo seeded before SLAs existed) apply to that history
+    at once: ``fold_history``, then ``settle_clocks``."""
     now = now or timezone.now()
     admin = _admin(tenant)
     if admin is None:
@@ -248,10 +256,35 @@ def seed_sla(tenant: Tenant, *, now: datetime | None = None) -> int:
                 )
             created += 1
     if created and Ticket.objects.for_tenant(tenant).exists():
-        with tenant_context(tenant.pk):
-            services.tickets_recompute(tenant_id=tenant.pk, now=now)
+        fold_history(tenant, now=now)
         settle_clocks(tenant, now=now)
     return created
+
+
+def fold_history(tenant: Tenant, *, now: datetime | None = None) -> int:
+    """Give each ticket the clocks its log earns under the tenant's
+    policies; the number of tickets looked at.
+
+    A ticket without clocks gets its whole log folded in one pass by
+    ``clocks_sync`` -- the fold the ticket services run after every event,
+    so the clocks and their started/paused/met entries, at the moments
+    they happened, are what syncing event by event would have written. A
+    ticket with clocks already (policies replaced on a seeded desk) is
+    replayed, as the admin's recompute does. One transaction; each ticket
+    is locked as the ticket services lock it."""
+    now = now or timezone.now()
+    with tenant_context(tenant.pk), transaction.atomic():
+        rules = tenant_rules(tenant.pk)
+        if not rules:
+            return 0
+        clocked = set(Clock.objects.for_tenant(tenant).values_list("ticket_id", flat=True))
+        tickets = list(Ticket.objects.for_tenant(tenant).select_for_update().order_by("pk"))
+        for ticket in tickets:
+            if ticket.pk in clocked:
+                services.clocks_recompute(ticket=ticket, now=now, rules=rules)
+            else:
+                services.clocks_sync(ticket=ticket, rules=rules)
+        return len(tickets)
 
 
 def settle_clocks(tenant: Tenant, *, now: datetime | None = None) -> int:
@@ -280,12 +313,15 @@ def settle_clocks(tenant: Tenant, *, now: datetime | None = None) -> int:
         )
 
 
-def seed_demo_policies(seed: DemoSeed) -> int:
-    """The demo seeder that runs before the tickets: calendar and policies."""
-    return seed_sla(seed.tenant)
+def seed_demo_sla(seed: DemoSeed) -> int:
+    """The demo seeder (``servicedesk.registry``), after the tickets: the
+    calendar and policies, applied to the history just filed; the number
+    of policies created.
 
-
-def seed_demo_clocks(seed: DemoSeed) -> int:
-    """The demo seeder that runs after the tickets: what the sweeper would
-    have done to the history just filed (nothing when none was)."""
-    return settle_clocks(seed.tenant) if seed.filed.get("tickets") else 0
+    A history filed under policies that existed already (a tenant seeded
+    with ``--tickets 0`` first) got its clocks as it was played; the
+    sweeper's work on it is still to do."""
+    created = seed_sla(seed.tenant)
+    if not created and seed.filed.get("tickets"):
+        settle_clocks(seed.tenant)
+    return created

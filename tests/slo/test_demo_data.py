@@ -16,7 +16,8 @@ from django.test import override_settings
 from django.utils import timezone
 
 from servicedesk.models import Membership, Role, Tenant
-from slo import demo_data
+from servicedesk.rls import tenant_context
+from slo import demo_data, services
 from slo.models import (
     Calendar,
     Clock,
@@ -29,7 +30,7 @@ from slo.models import (
 )
 from slo.selectors import breaching_soon_ids
 from tickets.demo.seed import seed_tickets
-from tickets.models import OPEN_STATUSES, Notification, Ticket, TicketEvent
+from tickets.models import OPEN_STATUSES, Notification, Ticket, TicketCounter, TicketEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -199,6 +200,65 @@ def test_seed_demo_twice_changes_nothing(media):
     assert first["clocks"]
     seed_demo(25)
     assert snapshot() == first
+    assert not Notification.objects.unscoped().exists()
+
+
+def sla_history(tenant: Tenant) -> dict[str, Any]:
+    """The tenant's clocks, the SLA's entries in the log and the escalation
+    runs, by ticket key and policy name rather than by id."""
+    keys = dict(Ticket.objects.for_tenant(tenant).values_list("pk", "number"))
+    kinds = dict(Ticket.objects.for_tenant(tenant).values_list("pk", "kind"))
+    policies = dict(Policy.objects.for_tenant(tenant).values_list("pk", "name"))
+
+    def key(ticket_id: int) -> tuple[str, int]:
+        return kinds[ticket_id], keys[ticket_id]
+
+    ids = {"id", "tenant_id", "ticket_id", "policy_id", "event_id"}
+    clocks = {
+        (key(row["ticket_id"]), row["target"]): {
+            **{name: value for name, value in row.items() if name not in ids},
+            "policy": policies.get(row["policy_id"]),
+        }
+        for row in Clock.objects.for_tenant(tenant).values()
+    }
+    entries = Counter(
+        (key(ticket_id), *rest)
+        for ticket_id, *rest in TicketEvent.objects.for_tenant(tenant)
+        .filter(action="sla")
+        .values_list("ticket_id", "created_at", "field", "old_value", "new_value", "note")
+    )
+    runs = Counter(
+        (key(run.clock.ticket_id), run.clock.target, run.cycle, run.trigger, run.fired_at)
+        for run in EscalationRun.objects.for_tenant(tenant).select_related("clock")
+    )
+    return {"clocks": clocks, "entries": entries, "runs": runs}
+
+
+def test_the_history_folded_once_has_the_clocks_of_one_synced_event_by_event(media):
+    """`seed_demo` adds the policies after the history and folds each
+    ticket's log once; the ticket services fold it after every event. Both
+    give the same clocks, the same SLA entries at the same moments and the
+    same escalations -- and a replay of the log moves none of them."""
+    seed_demo(0)  # people, teams and policies, no tickets
+    acme = Tenant.objects.get(slug="acme")
+    now = timezone.now()
+    seed_tickets(acme, count=40, now=now)  # under the policies: synced event by event
+    demo_data.settle_clocks(acme, now=now)
+    synced = sla_history(acme)
+    assert all(synced.values())
+
+    Ticket.objects.for_tenant(acme).delete()
+    TicketCounter.objects.for_tenant(acme).delete()
+    Policy.objects.for_tenant(acme).delete()
+    Calendar.objects.for_tenant(acme).delete()
+    seed_tickets(acme, count=40, now=now)  # no policies: no clocks yet
+    assert not Clock.objects.for_tenant(acme).exists()
+    assert demo_data.seed_sla(acme, now=now) == 4
+    assert sla_history(acme) == synced
+
+    with tenant_context(acme.pk):
+        _, moved = services.tickets_recompute(tenant_id=acme.pk, now=now)
+    assert moved == []
     assert not Notification.objects.unscoped().exists()
 
 
