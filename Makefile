@@ -24,11 +24,15 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-## Serve the seeded demo on http://127.0.0.1:8000 (SQLite, no Redis, periodic tasks in-process).
+# Where `make run` serves: `make run RUN_ADDR=127.0.0.1:8001` when 8000 is taken.
+RUN_ADDR ?= 127.0.0.1:8000
+
+## Serve the seeded demo on http://127.0.0.1:8000 or RUN_ADDR (SQLite, no Redis, periodic tasks in-process).
+# The seed skips the system checks: migrate has just run them.
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
-	$(PY) manage.py runembedded 127.0.0.1:8000
+	$(PY) manage.py seed_demo --skip-checks
+	$(PY) manage.py runembedded $(RUN_ADDR)
 
 ## The whole suite on PostgreSQL, with Redis and Chromium; installs and starts what is missing.
 test: $(VENV)/.installed-dev

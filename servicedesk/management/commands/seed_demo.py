@@ -190,14 +190,20 @@ class Command(BaseCommand):
         for slug, name, _zone in TENANTS:
             tenant = Tenant.objects.get(slug=slug)
             seed = DemoSeed(tenant=tenant, tickets=options["tickets"], filed={})
-            for seeder in demo_seeders:
-                started = time.monotonic()
-                made = seeder.seed(seed)
-                if made is not None:
-                    seed.filed[seeder.name] = made
-                if options["verbosity"] > 1:
-                    seconds = time.monotonic() - started
-                    self.stdout.write(f"  {name}: {seeder.name} in {seconds:.1f} s ({made or 0})")
+            # One transaction per tenant: its demo is whole or absent (an
+            # interrupted seed is simply run again), and the seeders' own
+            # transactions nest in it instead of each committing.
+            with transaction.atomic():
+                for seeder in demo_seeders:
+                    started = time.monotonic()
+                    made = seeder.seed(seed)
+                    if made is not None:
+                        seed.filed[seeder.name] = made
+                    if options["verbosity"] > 1:
+                        seconds = time.monotonic() - started
+                        self.stdout.write(
+                            f"  {name}: {seeder.name} in {seconds:.1f} s ({made or 0})"
+                        )
 
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"Every demo account's password: {DEMO_PASSWORD}")
