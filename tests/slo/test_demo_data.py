@@ -281,6 +281,26 @@ def test_policies_added_to_a_seeded_desk_apply_to_its_tickets(media):
     assert demo_data.seed_sla(acme) == 0
 
 
+def test_policies_replaced_on_a_seeded_desk_replay_its_clocks(media):
+    """Clocks that outlived their policies are replayed under the new ones,
+    not folded again."""
+    seed_demo(0)
+    acme = Tenant.objects.get(slug="acme")
+    seed_tickets(acme, count=20)
+    assert Clock.objects.for_tenant(acme).exists()
+    Policy.objects.for_tenant(acme).delete()
+    Calendar.objects.for_tenant(acme).delete()
+
+    assert demo_data.seed_sla(acme) == 4
+    new_policies = set(Policy.objects.for_tenant(acme).values_list("pk", flat=True))
+    clocks = Clock.objects.for_tenant(acme)
+    assert set(clocks.values_list("policy_id", flat=True)) <= new_policies
+    assert not clocks.filter(sweep_at__lte=timezone.now()).exists()
+    with tenant_context(acme.pk):
+        _, moved = services.tickets_recompute(tenant_id=acme.pk)
+    assert moved == []
+
+
 def test_a_tenant_without_an_admin_gets_no_sla(media):
     seed_demo(0)
     acme = Tenant.objects.get(slug="acme")
