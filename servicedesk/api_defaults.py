@@ -12,10 +12,13 @@ Code imports these names from ``servicedesk.api_base``, which re-exports them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar, cast
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -31,10 +34,69 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from servicedesk.links import absolute_url
 from servicedesk.models import ApiToken, User
 from servicedesk.services import api_token_authenticate
 
 # --- Authentication -----------------------------------------------------------------
+
+
+class TokenFailureThrottle:
+    """Counts failed Bearer authentications per client address and refuses
+    that address's Bearer calls with 429 once ``API_TOKEN_FAILURE_LIMIT``
+    failed within ``API_TOKEN_FAILURE_WINDOW`` (from the first failure on).
+
+    While refused, even a valid token from that address is not looked at:
+    otherwise the refusal would still tell a guess that hit from one that
+    missed. The address is the one django-axes uses for sign-ins (it honours
+    ``TRUSTED_PROXY_COUNT``); the counts live in the cache (Redis in
+    production, so shared by every process). A limit of 0 turns it off.
+    """
+
+    key_prefix = "api-token-failures"
+
+    def __init__(self, request: Request) -> None:
+        # Imported here: axes.helpers reads axes' settings on import.
+        from axes.helpers import get_client_ip_address
+
+        self.limit = int(settings.API_TOKEN_FAILURE_LIMIT)
+        self.window = max(1, int(settings.API_TOKEN_FAILURE_WINDOW.total_seconds()))
+        address = get_client_ip_address(request._request) or "unknown"
+        self.key = f"{self.key_prefix}:{address}"
+        self.address = address
+
+    def check(self) -> None:
+        """Raise 429 when this address has used up its failures."""
+        if self.limit <= 0:
+            return
+        counts = cache.get_many([self.key, f"{self.key}:until"])
+        if counts.get(self.key, 0) < self.limit:
+            return
+        until = counts.get(f"{self.key}:until") or time.time() + self.window
+        raise exceptions.Throttled(
+            wait=max(1, until - time.time()),
+            detail="Too many failed token attempts from this address; try again later.",
+        )
+
+    def record_failure(self) -> None:
+        if self.limit <= 0:
+            return
+        if cache.add(self.key, 1, timeout=self.window):
+            cache.set(f"{self.key}:until", time.time() + self.window, timeout=self.window)
+            failures = 1
+        else:
+            try:
+                failures = cache.incr(self.key)
+            except ValueError:  # the window ended in between
+                cache.add(self.key, 1, timeout=self.window)
+                failures = 1
+        if failures == self.limit:
+            logging.getLogger("django.security.ApiTokenThrottled").warning(
+                "%s failed API token attempts from %s; refusing it for up to %s s",
+                failures,
+                self.address,
+                self.window,
+            )
 
 
 class BearerTokenAuthentication(BaseAuthentication):
@@ -44,7 +106,9 @@ class BearerTokenAuthentication(BaseAuthentication):
     On success ``request.user`` is the token's owner and ``request.auth`` the
     :class:`~servicedesk.models.ApiToken`, with ``membership`` set. Another
     scheme (``Basic …``) is left to the authenticators after this one; a
-    Bearer header that is malformed, unknown, revoked or expired is a 401.
+    Bearer header that is malformed, unknown, revoked or expired is a 401,
+    and too many of those from one client address a 429 for a while (see
+    :class:`TokenFailureThrottle`).
     Being first in the settings, this class also makes DRF answer anonymous
     calls with 401 and ``WWW-Authenticate: Bearer`` instead of 403.
     """
@@ -53,11 +117,22 @@ class BearerTokenAuthentication(BaseAuthentication):
 
     def authenticate(self, request: Request) -> tuple[User, ApiToken] | None:
         header = request.META.get("HTTP_AUTHORIZATION", "")
+        if isinstance(header, str):
+            parts = header.split()
+            if not parts or parts[0].lower() != self.keyword.lower():
+                return None
+        throttle = TokenFailureThrottle(request)
+        throttle.check()
+        try:
+            return self.authenticate_bearer(header)
+        except exceptions.AuthenticationFailed:
+            throttle.record_failure()
+            raise
+
+    def authenticate_bearer(self, header: object) -> tuple[User, ApiToken]:
         if not isinstance(header, str):
             raise exceptions.AuthenticationFailed("Malformed Authorization header.")
         parts = header.split()
-        if not parts or parts[0].lower() != self.keyword.lower():
-            return None
         if len(parts) == 1:
             raise exceptions.AuthenticationFailed("No token after “Bearer”.")
         if len(parts) > 2:
@@ -105,6 +180,14 @@ class CursorPagination(pagination.CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
     ordering = ("-created_at", "-pk")
+
+    def paginate_queryset(
+        self, queryset: QuerySet[Any, Any] | Sequence[Any], request: Request, view: Any = None
+    ) -> list[Any] | None:
+        page = super().paginate_queryset(queryset, request, view)
+        # The next/previous links name SITE_URL, not the request's Host header.
+        self.base_url = absolute_url(request.get_full_path())
+        return page
 
     def get_ordering(self, request: Request, queryset: QuerySet[Any], view: Any) -> tuple[str, ...]:
         # DRF honours the view's ``ordering`` only through an OrderingFilter;

@@ -1,16 +1,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, ClassVar, TypeVar, cast
 
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
+from django.forms.fields import InvalidJSONInput
 from django.http import HttpRequest, QueryDict
 from django.template.loader import render_to_string
 
+from servicedesk.links import site_domain, site_is_https
 from servicedesk.models import API_SCOPES, Role, Team, Tenant, User, timezone_names
+from servicedesk.nesting import NestingTooDeep, check_json_text_depth
 from servicedesk.selectors import active_member_users, staff_users
 from servicedesk.tasks import enqueue, send_email
 
@@ -48,6 +51,37 @@ def error_messages(form: forms.Form) -> list[str]:
     return [str(error) for errors in form.errors.values() for error in errors]
 
 
+class BoundedJSONField(forms.JSONField):
+    """Django's JSON form field, refusing JSON nested deeper than
+    :data:`~servicedesk.nesting.MAX_NESTING_DEPTH` with a form error (Django's
+    own field parses it recursively into a ``RecursionError``)."""
+
+    default_error_messages: ClassVar = {
+        "nesting_too_deep": "This is nested deeper than %(limit)s levels.",
+    }
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str) and not self.disabled:
+            try:
+                check_json_text_depth(value)
+            except NestingTooDeep as exc:
+                raise ValidationError(
+                    self.error_messages["nesting_too_deep"],
+                    code="nesting_too_deep",
+                    params={"limit": exc.limit},
+                ) from exc
+        return super().to_python(value)
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        # Parsed again to show the form with its errors.
+        if isinstance(data, str) and not self.disabled:
+            try:
+                check_json_text_depth(data)
+            except NestingTooDeep:
+                return InvalidJSONInput(data)
+        return super().bound_data(data, initial)
+
+
 class PersonChoiceField(forms.ModelChoiceField):
     """Choose a person, shown by name; the queryset is set per tenant."""
 
@@ -57,7 +91,16 @@ class PersonChoiceField(forms.ModelChoiceField):
 
 class QueuedPasswordResetForm(PasswordResetForm):
     """Django's reset form, but the e-mail goes through the task queue, so a
-    slow or refusing mail server neither stalls nor breaks the page."""
+    slow or refusing mail server neither stalls nor breaks the page, and its
+    link points at ``SITE_URL``."""
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Django takes the link's host from the request's Host header (port
+        # and all: ALLOWED_HOSTS ignores the port) and its scheme from the
+        # request; a link that leaves the system names the configured site.
+        kwargs["domain_override"] = site_domain()
+        kwargs["use_https"] = site_is_https()
+        super().save(*args, **kwargs)
 
     def send_mail(
         self,

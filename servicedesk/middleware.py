@@ -1,4 +1,5 @@
-"""Resolves the tenant and the membership of every ``/t/<slug>/`` request."""
+"""Resolves the tenant and the membership of every ``/t/<slug>/`` request,
+and keeps signed-in people's pages out of caches."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 
 from servicedesk.models import Membership, Tenant
 from servicedesk.rls import set_current_tenant
@@ -84,3 +86,25 @@ class TenantMiddleware:
         if request.session.get("last_tenant") != tenant.slug:
             request.session["last_tenant"] = tenant.slug
         return None
+
+
+class PrivateResponseMiddleware:
+    """``Cache-Control: no-store`` (and its older spellings) on every response
+    to a signed-in person or an API token, unless the view chose its own
+    caching: tenant pages, profiles and API answers hold private data that a
+    shared proxy or the browser's disk must not keep.
+
+    Static files (WhiteNoise answers before this runs) and anonymous pages
+    (sign-in, health checks) keep their headers.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        # After the view: an API token sets request.user only then.
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
+        return response

@@ -21,10 +21,10 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from servicedesk.links import absolute_reverse
 from servicedesk.models import (
     API_SCOPES,
     API_TOKEN_PREFIX,
@@ -152,9 +152,7 @@ INVITATION_EMAIL_ATTEMPTS = 5
 
 
 def invitation_accept_url(invitation: Invitation) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse(
-        "invitation_accept", args=[invitation_token(invitation)]
-    )
+    return absolute_reverse("invitation_accept", args=[invitation_token(invitation)])
 
 
 def invitation_deliver(*, invitation_id: int, now: datetime | None = None) -> bool:

@@ -14,9 +14,11 @@ Every setting is read once, here, with one default; README lists them all.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import csp.constants
 import dj_database_url
@@ -46,6 +48,44 @@ def env_int(name: str, default: int) -> int:
         return int(raw) if raw else default
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from exc
+
+
+_SITE_LABEL = r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
+_SITE_HOST = re.compile(rf"(?:{_SITE_LABEL}\.)*{_SITE_LABEL}|\[[0-9a-f:.]+\]")
+
+
+def site_url(name: str, raw: str) -> str:
+    """``raw`` as ``scheme://host[:port]`` (lower case, no slash at the end),
+    or ImproperlyConfigured: an http(s) origin and nothing else, no path,
+    query, fragment, credentials or stray characters, since every link that
+    leaves the system is this plus a path."""
+    problem = ""
+    parts = urlsplit(raw)
+    try:
+        port = parts.port
+    except ValueError:
+        problem = "its port is not a number from 1 to 65535"
+    else:
+        host = parts.netloc.rpartition("@")[2].lower()
+        if port is not None:
+            host = host.rpartition(":")[0]
+        if not raw.isprintable() or raw != raw.strip() or " " in raw:
+            problem = "it contains blanks or control characters"
+        elif parts.scheme not in {"http", "https"}:
+            problem = "it must start with http:// or https://"
+        elif "@" in parts.netloc:
+            problem = "it must not contain a user name or password"
+        elif not _SITE_HOST.fullmatch(host):
+            problem = "its host name is not valid"
+        elif port == 0:
+            problem = "its port is not a number from 1 to 65535"
+        elif parts.path not in {"", "/"} or "?" in raw or "#" in raw:
+            problem = "it must be the site's origin only, without a path, query or fragment"
+    if problem:
+        raise ImproperlyConfigured(
+            f"{name} must look like https://desk.example.com (or with a :port); {problem}: {raw!r}"
+        )
+    return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
 DEBUG = env_bool("DEBUG", True)
@@ -102,13 +142,18 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside CommonMiddleware: its Host check answers a bad Host header with
+    # a 400 that only the middleware around it sees; these headers go on
+    # that page too.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Pages for a signed-in person are not stored by browsers or proxies.
+    "servicedesk.middleware.PrivateResponseMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "servicedesk.middleware.TenantMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into its 429 page.
@@ -268,6 +313,11 @@ AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0) or None
 AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
 )
+# API token throttling: after API_TOKEN_FAILURE_LIMIT bad Bearer tokens from
+# one client address (as above), that address's Bearer calls get 429 until
+# API_TOKEN_FAILURE_WINDOW_MINUTES after its first failure. 0 turns it off.
+API_TOKEN_FAILURE_LIMIT = env_int("API_TOKEN_FAILURE_LIMIT", 20)
+API_TOKEN_FAILURE_WINDOW = timedelta(minutes=env_int("API_TOKEN_FAILURE_WINDOW_MINUTES", 10))
 GUARDIAN_RENDER_403 = False
 ANONYMOUS_USER_NAME = None
 
@@ -280,8 +330,11 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
-# The public address of the site, for links in e-mails sent outside a request.
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# The public origin of the site. Every absolute link that leaves the system
+# (password resets, invitations, ticket mails, the API's page links) is built
+# from it, never from the request's Host header: ALLOWED_HOSTS ignores the
+# port, so the header could point a reset link at another port of this host.
+SITE_URL = site_url("SITE_URL", os.environ.get("SITE_URL") or "http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "servicedesk <servicedesk@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -317,6 +370,13 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's JSON parser with a bound on nesting; a viewset that lists its
+    # parsers names servicedesk.parsers.JSONParser too.
+    "DEFAULT_PARSER_CLASSES": [
+        "servicedesk.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # JSON only: the browsable API's pages need inline script, which the CSP
     # forbids, and /api/docs/ documents the API for people.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

@@ -24,7 +24,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
@@ -33,6 +32,7 @@ from rest_framework.settings import api_settings
 from servicedesk.api_base import TenantGenericViewSet
 from servicedesk.api_defaults import UtcDateTimeField
 from servicedesk.models import Role, Team, Tenant, User
+from servicedesk.parsers import JSONParser
 from servicedesk.tenancy import TenantOwned
 from slo import selectors, services
 from slo.business_time import WEEKDAYS, CalendarNeverOpens

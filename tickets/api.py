@@ -30,13 +30,14 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from servicedesk.api_base import TenantGenericViewSet
 from servicedesk.models import Membership, Role, Team, User
+from servicedesk.parsers import JSONParser
 from servicedesk.registry import Registry
 from tickets import selectors, services
 from tickets.models import (
