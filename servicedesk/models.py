@@ -244,14 +244,10 @@ class Invitation(TenantOwned):
 
 # --- API tokens ----------------------------------------------------------------------
 
-# What an API token may be allowed to do, by scope name. Other apps register
-# theirs with ``register_api_scope`` in their models module, which their API
-# module imports before it names the scope in a viewset's permission map.
-API_SCOPES: dict[str, str] = {
-    "tickets:read": "Read tickets, their comments and history",
-    "tickets:write": "Create tickets, change them and comment on them",
-    "sla:admin": "Manage SLA policies and business calendars",
-}
+# What an API token may be allowed to do, by scope name. Apps register
+# theirs with ``register_api_scope`` first thing in their ``AppConfig.ready``,
+# before anything imports their API module (whose viewsets name the scopes).
+API_SCOPES: dict[str, str] = {}
 
 
 def register_api_scope(name: str, description: str) -> None:
@@ -331,6 +327,8 @@ class ApiToken(TenantOwned):
         return [API_SCOPES.get(scope, scope) for scope in self.scopes]
 
 
+# How the audit log names each action; apps register theirs with
+# ``register_audit_labels`` from their ``AppConfig.ready``.
 AUDIT_ACTION_LABELS = {
     "api_token.created": "API token created",
     "api_token.revoked": "API token revoked",
@@ -347,20 +345,15 @@ AUDIT_ACTION_LABELS = {
     "team.member_removed": "Removed from team",
     "team.lead_set": "Team lead set",
     "tenant.updated": "Organisation settings changed",
-    "tickets.settings_changed": "Ticket settings changed",
-    "tickets.category_created": "Category added",
-    "tickets.category_deleted": "Category removed",
-    "member.sla_profile_changed": "SLA profile changed",
-    "sla.calendar_created": "Business calendar created",
-    "sla.calendar_changed": "Business calendar changed",
-    "sla.calendar_deleted": "Business calendar deleted",
-    "sla.policy_created": "SLA policy created",
-    "sla.policy_changed": "SLA policy changed",
-    "sla.policy_deleted": "SLA policy deleted",
-    "sla.policy_moved": "SLA policy moved",
-    "sla.escalation_created": "SLA escalation added",
-    "sla.escalation_deleted": "SLA escalation removed",
 }
+
+
+def register_audit_labels(labels: dict[str, str]) -> None:
+    """Name an app's audit actions in the audit log."""
+    for action, label in labels.items():
+        if AUDIT_ACTION_LABELS.get(action, label) != label:
+            raise ValueError(f"Audit action {action!r} is registered already with another label")
+        AUDIT_ACTION_LABELS[action] = label
 
 
 class AuditEvent(TenantOwned):

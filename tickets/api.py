@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any, ClassVar, cast
 
 import django_filters
-from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import reverse
@@ -36,6 +35,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from servicedesk.api_base import TenantGenericViewSet
+from servicedesk.links import absolute_url
 from servicedesk.models import Membership, Role, Team, User
 from servicedesk.parsers import JSONParser
 from servicedesk.registry import Registry
@@ -288,7 +288,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
                 "attachment_id": attachment.pk,
             },
         )
-        return settings.SITE_URL.rstrip("/") + path
+        return absolute_url(path)
 
 
 class EventSerializer(serializers.ModelSerializer):

@@ -6,8 +6,19 @@ class TicketsConfig(AppConfig):
     verbose_name = "Tickets"
 
     def ready(self) -> None:
-        # Services queue delivery by task name; the web process must know it.
         from servicedesk import registry
+        from servicedesk.models import register_api_scope, register_audit_labels
+
+        register_api_scope("tickets:read", "Read tickets, their comments and history")
+        register_api_scope("tickets:write", "Create tickets, change them and comment on them")
+        register_audit_labels(
+            {
+                "tickets.settings_changed": "Ticket settings changed",
+                "tickets.category_created": "Category added",
+                "tickets.category_deleted": "Category removed",
+            }
+        )
+        # Services queue delivery by task name; the web process must know it.
         from tickets import selectors, tasks  # noqa: F401
         from tickets.demo import seed_demo_tickets
 

@@ -17,10 +17,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from servicedesk.models import Role
+from slo.presenters import business_duration, clock_line
 from slo.selectors import ticket_clocks
 from tests.slo.conftest import berlin
 from tickets import services as tickets
-from slo.presenters import business_duration, clock_line
 from tickets.desk import describe_event
 from tickets.models import Ticket, TicketEvent
 from tickets.services import Actor

@@ -8,7 +8,7 @@ from factory.django import DjangoModelFactory
 
 from tests.servicedesk.factories import TenantFactory, UserFactory
 from tickets.models import Comment, SavedView, Ticket, TicketEvent, TicketKind
-from tickets.services import _next_number
+from tickets.services.intake import _next_number
 
 
 class TicketFactory(DjangoModelFactory):

@@ -154,11 +154,18 @@ def test_after_commit_receivers_hear_nothing_of_a_rolled_back_change(
 ):
     received: list[TicketChange] = []
     hooks.subscribe("test.after", received.append, phase=Phase.AFTER_COMMIT)
+
+    def fails_after_the_service() -> None:
+        with transaction.atomic():
+            new_ticket(requester)
+            raise RuntimeError("the caller's transaction fails later")
+
     try:
-        with django_capture_on_commit_callbacks(execute=True):
-            with pytest.raises(RuntimeError), transaction.atomic():
-                new_ticket(requester)
-                raise RuntimeError("the caller's transaction fails later")
+        with (
+            django_capture_on_commit_callbacks(execute=True),
+            pytest.raises(RuntimeError, match="fails later"),
+        ):
+            fails_after_the_service()
     finally:
         hooks.unsubscribe("test.after")
     assert received == []
