@@ -3,7 +3,19 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 TEST_DATABASE_URL ?= postgres://servicedesk:servicedesk@127.0.0.1:5432/servicedesk
-TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# The first of the Redis databases the suite uses: xdist worker N takes this number + N.
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/8
+# pytest-xdist workers (`auto`: one per core; 0 runs in-process) and how tests are
+# shared out among them. worksteal hands each worker half the suite in order and
+# lets an idle one take tests from the other: the browser tests (collected first)
+# mostly stay together, so the demo is seeded by one worker, and a long test at
+# the end does not hold up a whole file. It measured as fast as loadfile.
+TEST_WORKERS ?= auto
+TEST_DIST ?= worksteal
+# Run the suite with the clock moved, e.g. TEST_FAKETIME=+365d (libfaketime's
+# syntax; every process the suite starts sees the same clock): no test may
+# depend on what day it is.
+TEST_FAKETIME ?=
 PYTEST_ARGS ?=
 
 .PHONY: run test lint typecheck check install install-dev migrate seed bench-clean
@@ -36,9 +48,10 @@ run: $(VENV)/.installed
 
 ## The whole suite on PostgreSQL, with Redis and Chromium; installs and starts what is missing.
 test: $(VENV)/.installed-dev
-	bash scripts/test-services.sh
+	TEST_FAKETIME="$(TEST_FAKETIME)" bash scripts/test-services.sh
 	DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) \
-		$(PY) -m pytest $(PYTEST_ARGS)
+		$(if $(TEST_FAKETIME),faketime -f "$(TEST_FAKETIME)") \
+		$(PY) -m pytest -n $(TEST_WORKERS) --dist $(TEST_DIST) $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make the services the test suite needs available on 127.0.0.1:
 # PostgreSQL (5432) with a `servicedesk` role and database, Redis (6379), and
-# Debian's chromium for the browser tests. Installs missing Debian packages.
+# Debian's chromium for the browser tests (and libfaketime's `faketime` when
+# TEST_FAKETIME asks for a moved clock). Installs missing Debian packages.
 # Idempotent: a second run finds everything up and does nothing.
 set -euo pipefail
 
@@ -12,6 +13,10 @@ ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 fc-list 2>/dev/null | grep -qi dejavu || missing+=(fonts-dejavu-core)
+# Only for a run with the clock moved (make test TEST_FAKETIME=+365d).
+if [ -n "${TEST_FAKETIME:-}" ]; then
+  command -v faketime >/dev/null 2>&1 || missing+=(faketime)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test-services: installing ${missing[*]}"
   as_root apt-get update -qq

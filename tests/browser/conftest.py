@@ -44,16 +44,70 @@ def browser() -> Iterator[object]:
 
 
 DEMO_PASSWORD = "demo-password"
+DEMO_TICKETS = 30
+
+
+def _take_snapshot() -> list[tuple[str, str]]:
+    """Every table's rows, as JSON (tables without rows left out)."""
+    from django.db import connection
+
+    from servicedesk.rls import set_current_tenant
+    from tests.conftest import model_tables, table_json
+
+    set_current_tenant(None)  # the tenant policies let everything through
+    with connection.cursor() as cursor:
+        rows = [(table, table_json(cursor, table)) for table, _pk in model_tables()]
+    return [(table, json_rows) for table, json_rows in rows if json_rows is not None]
+
+
+def _restore_snapshot(snapshot: list[tuple[str, str]]) -> None:
+    """Empty every table and put the snapshot's rows back, in one committed
+    transaction, so the live server's thread sees the demo."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection, transaction
+
+    from servicedesk.rls import set_current_tenant
+    from tests.conftest import insert_json, model_tables
+
+    quote = connection.ops.quote_name
+    set_current_tenant(None)
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Foreign keys are DEFERRABLE INITIALLY DEFERRED (Django's way on
+        # PostgreSQL), so the tables may be emptied and filled in any order.
+        # DELETE, not TRUNCATE: the tables hold next to nothing after the last
+        # test's flush, and TRUNCATE pays for new files per table. The keys
+        # were drawn from the sequences when the demo was seeded, so rows the
+        # test makes never collide with them.
+        for table, _pk in model_tables():
+            cursor.execute(f"DELETE FROM {quote(table)}")  # noqa: S608 - the models' own tables
+        for table, rows in snapshot:
+            insert_json(cursor, table, rows)
+    # The ids of the content types are the snapshot's again.
+    ContentType.objects.clear_cache()
+
+
+@pytest.fixture(scope="session")
+def demo_snapshot(django_db_setup, django_db_blocker) -> list[tuple[str, str]]:
+    """Seed the demo once per test process and keep its rows."""
+    from django.core.management import call_command
+
+    with django_db_blocker.unblock():
+        try:
+            call_command("seed_demo", tickets=DEMO_TICKETS, verbosity=0, stdout=io.StringIO())
+            return _take_snapshot()
+        except BaseException:
+            # Leave no half-seeded tables behind for the tests that follow.
+            call_command("flush", interactive=False, verbosity=0)
+            raise
 
 
 @pytest.fixture
-def demo(transactional_db):
+def demo(transactional_db, demo_snapshot):
     """The seeded demo (acme, globex and their people), as `make run` shows it,
-    with a smaller pile of tickets: enough to fill the pages, quick to build
-    for every test."""
-    from django.core.management import call_command
-
-    call_command("seed_demo", tickets=30, verbosity=0, stdout=io.StringIO())
+    with a smaller pile of tickets: enough to fill the pages. Seeded once per
+    test process and put back from a copy before every test that asks for it;
+    ``transactional_db`` empties the tables again afterwards."""
+    _restore_snapshot(demo_snapshot)
 
 
 def sign_in(page, email: str, password: str = DEMO_PASSWORD) -> None:

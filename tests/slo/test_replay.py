@@ -174,8 +174,11 @@ def test_a_holiday_added_late_moves_running_clocks_and_says_so(
     resolution.refresh_from_db()
     assert resolution.due_at == berlin(2026, 11, 30, 10, 0)
 
+    # An hour after the ticket came in: every clock still running, none near
+    # its warning, whatever the date the suite runs on.
+    replayed_at = berlin(2026, 11, 23, 11, 0).isoformat()
     out = StringIO()
-    call_command("recompute_sla", tenant=world.tenant.slug, stdout=out)
+    call_command("recompute_sla", tenant=world.tenant.slug, now=replayed_at, stdout=out)
     report = out.getvalue()
     assert f"{ticket.key} resolution: running due 2026-11-30T09:00+00:00 -> running due " in report
     assert "2026-12-01T09:00+00:00" in report
@@ -188,7 +191,7 @@ def test_a_holiday_added_late_moves_running_clocks_and_says_so(
     assert recomputed.old_value.startswith("running, due 2026-11-30")
     # Replaying again finds nothing to move.
     out = StringIO()
-    call_command("recompute_sla", tenant=world.tenant.slug, stdout=out)
+    call_command("recompute_sla", tenant=world.tenant.slug, now=replayed_at, stdout=out)
     assert "0 clocks moved" in out.getvalue()
 
 
@@ -233,3 +236,5 @@ def test_the_command_refuses_unknown_tenants_and_bad_dates(world):
         call_command("recompute_sla", tenant="nobody")
     with pytest.raises(CommandError, match="--since"):
         call_command("recompute_sla", tenant=world.tenant.slug, since="last tuesday")
+    with pytest.raises(CommandError, match="--now"):
+        call_command("recompute_sla", tenant=world.tenant.slug, now="tomorrow")

@@ -13,13 +13,14 @@ from servicedesk.rls import tenant_context
 from slo import services
 
 
-def _since(text: str) -> datetime:
+def _instant(option: str, text: str) -> datetime:
+    """A date (midnight UTC) or an ISO 8601 instant (UTC unless it says)."""
     try:
         if len(text) == 10:
             return datetime.combine(date.fromisoformat(text), time(0), tzinfo=UTC)
         moment = datetime.fromisoformat(text)
     except ValueError as error:
-        raise CommandError(f"--since takes a date like 2026-12-01, not {text!r}.") from error
+        raise CommandError(f"{option} takes a date like 2026-12-01, not {text!r}.") from error
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -36,14 +37,23 @@ class Command(BaseCommand):
             default=None,
             help="Only tickets updated since this date (YYYY-MM-DD, UTC) or instant (ISO 8601).",
         )
+        parser.add_argument(
+            "--now",
+            default=None,
+            help=(
+                "Replay as of this instant (ISO 8601, UTC unless it says) instead of the "
+                "current time: which warnings and breaches have come due by then."
+            ),
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         tenant = Tenant.objects.filter(slug=options["tenant"]).first()
         if tenant is None:
             raise CommandError(f"No tenant with the slug {options['tenant']!r}.")
-        since = _since(options["since"]) if options["since"] else None
+        since = _instant("--since", options["since"]) if options["since"] else None
+        now = _instant("--now", options["now"]) if options["now"] else None
         with tenant_context(tenant.pk):
-            count, moved = services.tickets_recompute(tenant_id=tenant.pk, since=since)
+            count, moved = services.tickets_recompute(tenant_id=tenant.pk, since=since, now=now)
         for item in moved:
             old_due = item.old_due.isoformat(timespec="minutes") if item.old_due else "-"
             new_due = item.new_due.isoformat(timespec="minutes") if item.new_due else "-"
