@@ -11,6 +11,7 @@ registered twice is a programming error, not a silent override.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
@@ -81,18 +82,29 @@ class DemoSeed:
 class DemoSeeder:
     """One app's part of the demo: ``seed`` runs once per demo tenant, after
     the people and teams exist, in ``order``. It must be safe to repeat and
-    may return a count to record in ``DemoSeed.filed`` under its name."""
+    may return a count to record in ``DemoSeed.filed`` under its name.
+
+    ``around``, if given, is a context every seeder of the tenant runs in:
+    for an app that does its work on the others' data once at the end
+    rather than as it is made (the SLA folds each ticket's log once)."""
 
     name: str
     order: int
     seed: Callable[[DemoSeed], int | None]
+    around: Callable[[DemoSeed], AbstractContextManager[object]] | None = None
 
 
 demo_seeders: Registry[DemoSeeder] = Registry("demo seeder")
 
 
-def register_demo_seeder(name: str, *, order: int, seed: Callable[[DemoSeed], int | None]) -> None:
-    demo_seeders.register(DemoSeeder(name=name, order=order, seed=seed))
+def register_demo_seeder(
+    name: str,
+    *,
+    order: int,
+    seed: Callable[[DemoSeed], int | None],
+    around: Callable[[DemoSeed], AbstractContextManager[object]] | None = None,
+) -> None:
+    demo_seeders.register(DemoSeeder(name=name, order=order, seed=seed, around=around))
 
 
 # --- The tenant admin area -------------------------------------------------------------

@@ -26,14 +26,14 @@ class SloConfig(AppConfig):
         )
         # The beat schedule names the sweeper's task; workers must know it.
         from slo import contributions, subscribers, tasks, ticket_api  # noqa: F401
-        from slo.demo_data import seed_demo_sla
+        from slo.demo_data import hold_clocks, seed_demo_sla
 
         subscribers.subscribe()
         contributions.register()
         ticket_api.register()
         # After the tickets: each ticket's history is folded into its clocks
         # once, rather than event by event while it is played.
-        registry.register_demo_seeder("sla", order=30, seed=seed_demo_sla)
+        registry.register_demo_seeder("sla", order=30, seed=seed_demo_sla, around=hold_clocks)
         registry.register_admin_section(
             "sla", order=60, label="SLAs", url_name="slo:admin_policies"
         )

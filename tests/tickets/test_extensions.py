@@ -166,6 +166,9 @@ def test_a_contributed_queue_is_listed_counted_and_filtered(world, login, reques
     response = client.get(reverse("desk", args=[world.tenant.slug]), {"queue": "probed"})
     assert [t.key for t in response.context["rows"]] == [probed.key]
     assert response.context["counts"]["probed"] == 1
+    body = response.content.decode()
+    assert '<h2 id="queue-h" class="desk-queuebar__title">Probed <span' in body
+    assert "<title>Probed · Desk" in body
     assert [q["key"] for q in response.context["queues"]] == [
         "mine",
         "breaching",

@@ -9,6 +9,7 @@ seeder leaves alone what it made before.
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
@@ -192,8 +193,12 @@ class Command(BaseCommand):
             seed = DemoSeed(tenant=tenant, tickets=options["tickets"], filed={})
             # One transaction per tenant: its demo is whole or absent (an
             # interrupted seed is simply run again), and the seeders' own
-            # transactions nest in it instead of each committing.
-            with transaction.atomic():
+            # transactions nest in it instead of each committing. Every
+            # seeder runs inside the contexts the seeders asked for.
+            with transaction.atomic(), ExitStack() as contexts:
+                for seeder in demo_seeders:
+                    if seeder.around is not None:
+                        contexts.enter_context(seeder.around(seed))
                 for seeder in demo_seeders:
                     started = time.monotonic()
                     made = seeder.seed(seed)
