@@ -22,6 +22,7 @@ Rules, chosen to match what a person reading the calendar expects:
 
 from __future__ import annotations
 
+import functools
 import re
 import zoneinfo
 from collections.abc import Iterable, Iterator, Mapping
@@ -353,8 +354,14 @@ def parse_holidays(raw: Any) -> tuple[Holiday, ...]:
     return tuple(sorted(holidays.values(), key=lambda h: (h.day, h.recurring)))
 
 
+@functools.cache
+def _known_zones() -> frozenset[str]:
+    # Read once: the scan walks the zone database on disk each time.
+    return frozenset(zoneinfo.available_timezones())
+
+
 def parse_zone(name: Any) -> zoneinfo.ZoneInfo:
-    if not isinstance(name, str) or name not in zoneinfo.available_timezones():
+    if not isinstance(name, str) or name not in _known_zones():
         raise ValidationError({"timezone": f"“{str(name)[:60]}” is not a known time zone."})
     return zoneinfo.ZoneInfo(name)
 
