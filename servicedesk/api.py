@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from servicedesk.api_base import QueryParameterCheck
 from servicedesk.models import ApiToken, User
 from servicedesk.selectors import memberships_for_user
 
@@ -31,7 +32,7 @@ class MeSerializer(serializers.Serializer):
     memberships = MembershipSerializer(many=True)
 
 
-class MeView(APIView):
+class MeView(QueryParameterCheck, APIView):
     """The caller and the tenants they can enter, with their role in each.
 
     Called with an API token, only the token's tenant is listed: a token acts

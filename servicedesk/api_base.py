@@ -50,9 +50,20 @@ What the base does for every request, in this order:
 
 Lists are cursor-paginated (``?page_size=``, at most 200) in the viewset's
 ``ordering``; ``filterset_fields``/``filterset_class`` (django-filter) and
-``ordering_fields`` are off unless a viewset names them. Errors have one
-shape (see :func:`exception_handler`): validation errors are
-``{"field": ["message"]}``, everything else ``{"detail": ..., "code": ...}``.
+``ordering_fields`` are off unless a viewset names them. Filters, ordering
+and pages apply to the ``list`` action only. Errors have one shape (see
+:func:`exception_handler`): validation errors are ``{"field": ["message"]}``,
+everything else ``{"detail": ..., "code": ...}``.
+
+5. The query string is checked against what the operation takes (the list's
+   filters, ordering and pages, and ``query_parameters[action]``): any other
+   parameter is a 400 that names the ones it takes, so a typo
+   (``?stauts=new``) is never read as "no filter". Invalid values of the
+   ones it takes are 400s too, per parameter.
+
+The schema says the same (:class:`AutoSchema`, the ``DEFAULT_SCHEMA_CLASS``):
+the parameters of step 5 are exactly the operation's query parameters, and
+every operation documents the errors it can answer, in the shapes above.
 """
 
 from __future__ import annotations
@@ -61,11 +72,17 @@ import zoneinfo
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, cast
 
+import django_filters
+from django import forms
 from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils import timezone
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
@@ -83,9 +100,12 @@ from servicedesk.rls import set_current_tenant
 from servicedesk.selectors import memberships_for_user
 
 __all__ = [
+    "AutoSchema",
     "BearerTokenAuthentication",
+    "BooleanFilter",
     "CursorPagination",
     "PayloadTooLarge",
+    "QueryParameterCheck",
     "TenantAPIMixin",
     "TenantAPIRequest",
     "TenantAPIView",
@@ -156,7 +176,90 @@ def has_scope(request: Request, scope: str | None) -> bool:
     return isinstance(request.successful_authenticator, SessionAuthentication)
 
 
-class TenantAPIMixin:
+# --- The query string ---------------------------------------------------------------
+
+
+class StrictBooleanField(forms.Field):
+    """``true``/``false`` (or ``1``/``0``); anything else is an error, where
+    Django's ``NullBooleanField`` would read it as "not given"."""
+
+    def to_python(self, value: Any) -> bool | None:
+        if value in (None, ""):
+            return None
+        text = str(value).strip().lower()
+        if text in ("true", "1"):
+            return True
+        if text in ("false", "0"):
+            return False
+        raise DjangoValidationError("Give true or false.", code="invalid")
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    """A django-filter ``BooleanFilter`` that refuses ``?unassigned=maybe``."""
+
+    field_class = StrictBooleanField
+
+
+UNKNOWN_PARAMETER = "unknown_parameter"
+
+
+class QueryParameterCheck:
+    """Refuses query parameters the operation does not take (step 5 of the
+    module docstring). A view names the parameters of its actions beyond the
+    list's filters and pages in ``query_parameters``; the schema documents
+    them from there too."""
+
+    #: action (or HTTP method for a plain view) -> its further query parameters.
+    query_parameters: ClassVar[Mapping[str, Sequence[OpenApiParameter]]] = {}
+
+    def query_parameter_key(self) -> str:
+        action = getattr(self, "action", None)
+        method = cast(Any, self).request.method or ""
+        return cast(str, action) if action else method.lower()
+
+    def lists_with_filters(self) -> bool:
+        """Whether this request's filters, ordering and pages apply: the
+        ``list`` action's only (for the schema as for the request)."""
+        return getattr(self, "action", None) == "list"
+
+    def accepted_query_parameters(self) -> list[str]:
+        names = [p.name for p in self.query_parameters.get(self.query_parameter_key(), ())]
+        if self.lists_with_filters():
+            for backend_class in cast(Sequence[Any], getattr(self, "filter_backends", ())):
+                backend = backend_class()
+                if hasattr(backend, "get_filterset_class"):
+                    # django-filter: the filterset's filters, as the schema lists them.
+                    filterset = backend.get_filterset_class(self, self.get_queryset())  # type: ignore[attr-defined]
+                    names += list(filterset.base_filters) if filterset else []
+                else:
+                    names += [p["name"] for p in backend.get_schema_operation_parameters(self)]
+            paginator = getattr(self, "paginator", None)
+            if paginator is not None:
+                names += [p["name"] for p in paginator.get_schema_operation_parameters(self)]
+        return sorted(set(names))
+
+    def check_query_parameters(self, request: Request) -> None:
+        unknown = set(request.query_params) - set(self.accepted_query_parameters())
+        if unknown:
+            accepted = ", ".join(self.accepted_query_parameters()) or "none"
+            raise exceptions.ValidationError(
+                {
+                    name: [f"Unknown query parameter; this operation takes: {accepted}."]
+                    for name in sorted(unknown)
+                },
+                code=UNKNOWN_PARAMETER,
+            )
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        # After authentication and permissions: a stranger hears 401/403
+        # before anything about the query string; a method nothing serves
+        # hears 405.
+        if getattr(self, (request.method or "").lower(), None) is not None:
+            self.check_query_parameters(request)
+
+
+class TenantAPIMixin(QueryParameterCheck):
     """Tenant resolution, row-level wall and fail-closed permission map for a
     DRF view; see the module docstring. Use :class:`TenantGenericViewSet` or
     :class:`TenantAPIView` rather than this mixin directly."""
@@ -301,6 +404,105 @@ class TenantAPIMixin:
             return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
         finally:
             self.leave_tenant()
+
+
+# --- The schema ---------------------------------------------------------------------
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "Every error but invalid input: a message and a stable code.",
+    "properties": {"detail": {"type": "string"}, "code": {"type": "string"}},
+    "required": ["detail", "code"],
+}
+FIELD_ERRORS_SCHEMA: dict[str, Any] = {
+    "description": "Messages, or for a nested object or list the errors of its parts.",
+    "anyOf": [
+        {
+            "type": "array",
+            "items": {"anyOf": [{"type": "string"}, {"$ref": "#/components/schemas/FieldErrors"}]},
+        },
+        {
+            "type": "object",
+            "additionalProperties": {"$ref": "#/components/schemas/FieldErrors"},
+        },
+    ],
+}
+VALIDATION_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "Invalid input: messages by field or query parameter; errors not "
+    "tied to one are under non_field_errors.",
+    "additionalProperties": {"$ref": "#/components/schemas/FieldErrors"},
+}
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """drf-spectacular's schema, made to tell what the base does.
+
+    * The error answers, documented once here for every operation, in the
+      shapes of :func:`servicedesk.api_defaults.exception_handler`: 400 (any
+      operation: its query string is checked), 401 and 429 (a token is
+      needed, and too many bad ones from an address are refused), 403 (the
+      tenant's permission map; a session's CSRF check on writes), 404 (an
+      operation with a key in its path), 413 and 415 (a request body).
+    * Filters and ordering only where they apply: the ``list`` action.
+    * The view's ``query_parameters`` for the action.
+    """
+
+    def get_filter_backends(self) -> list[Any]:
+        lists_with_filters = getattr(self.view, "lists_with_filters", None)
+        if lists_with_filters is not None and not lists_with_filters():
+            return []
+        return super().get_filter_backends()
+
+    def get_override_parameters(self) -> list[Any]:
+        declared = cast(
+            Mapping[str, Sequence[OpenApiParameter]], getattr(self.view, "query_parameters", {})
+        )
+        key = getattr(self.view, "action", None) or self.method.lower()
+        return [*super().get_override_parameters(), *declared.get(key, ())]
+
+    def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        operation = super().get_operation(*args, **kwargs)
+        if operation is None:
+            return None
+        for name, schema in (
+            ("Error", ERROR_SCHEMA),
+            ("FieldErrors", FIELD_ERRORS_SCHEMA),
+            ("ValidationError", VALIDATION_ERROR_SCHEMA),
+        ):
+            self.registry.register_on_missing(
+                ResolvedComponent(name, ResolvedComponent.SCHEMA, schema=schema, object=name)
+            )
+        error = {"$ref": "#/components/schemas/Error"}
+        security = [s for s in operation.get("security", []) if s]
+        has_path_key = any(p.get("in") == "path" for p in operation.get("parameters", []))
+        has_body = "requestBody" in operation
+        answers: list[tuple[str, str, dict[str, Any]]] = [
+            (
+                "400",
+                "Invalid input or query parameters, or a request that could not be read.",
+                {"anyOf": [{"$ref": "#/components/schemas/ValidationError"}, error]},
+            )
+        ]
+        if security:
+            answers.append(("401", "No credentials, or a bad token.", error))
+        if isinstance(self.view, TenantAPIMixin) or (security and self.method in UNSAFE_METHODS):
+            answers.append(("403", "Not open to this caller.", error))
+        if has_path_key:
+            answers.append(("404", "Not found (or not the caller's to see).", error))
+        if has_body:
+            answers.append(("413", "The request body is too large.", error))
+            answers.append(("415", "A content type the operation does not read.", error))
+        if any("bearerAuth" in s for s in security):
+            answers.append(("429", "Too many bad tokens from this address lately.", error))
+        responses = operation.setdefault("responses", {})
+        for code, description, schema in answers:
+            responses.setdefault(
+                code,
+                {"description": description, "content": {"application/json": {"schema": schema}}},
+            )
+        return operation
 
 
 class TenantGenericViewSet(TenantAPIMixin, GenericViewSet):  # type: ignore[misc]

@@ -1,6 +1,6 @@
 """The classes ``REST_FRAMEWORK`` in the settings names: Bearer-token
-authentication (with its OpenAPI description), cursor pagination and the
-exception handler.
+authentication (with its OpenAPI description), cursor pagination, the
+ordering filter and the exception handler.
 
 They live apart from :mod:`servicedesk.api_base` on purpose. DRF imports the
 classes its settings name while it defines ``APIView`` and ``GenericAPIView``
@@ -27,7 +27,7 @@ from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
-from rest_framework import exceptions, pagination, serializers, status
+from rest_framework import exceptions, filters, pagination, serializers, status
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.fields import get_error_detail
 from rest_framework.request import Request
@@ -173,7 +173,10 @@ class CursorPagination(pagination.CursorPagination):
     """Stable pages over lists that grow while they are read.
 
     A viewset chooses its order with ``ordering`` (newest first by default);
-    clients may reorder only by the viewset's ``ordering_fields``.
+    clients may reorder only by the viewset's ``ordering_fields``. A
+    ``page_size`` that is not a whole number from 1 to ``max_page_size``, or
+    a cursor this class did not write, is a 400 that says so: quietly
+    serving the default page instead would hide the client's mistake.
     """
 
     page_size = 50
@@ -189,6 +192,26 @@ class CursorPagination(pagination.CursorPagination):
         self.base_url = absolute_url(request.get_full_path())
         return page
 
+    def get_page_size(self, request: Request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= self.max_page_size):
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]},
+                code="invalid",
+            )
+        return int(raw)
+
+    def decode_cursor(self, request: Request) -> pagination.Cursor | None:
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound:
+            raise exceptions.ValidationError(
+                {self.cursor_query_param: ["Not a cursor of this list; follow next or previous."]},
+                code="invalid",
+            ) from None
+
     def get_ordering(self, request: Request, queryset: QuerySet[Any], view: Any) -> tuple[str, ...]:
         # DRF honours the view's ``ordering`` only through an OrderingFilter;
         # a viewset that dropped the filter backends keeps its order too.
@@ -198,6 +221,65 @@ class CursorPagination(pagination.CursorPagination):
             if ordering:
                 return (ordering,) if isinstance(ordering, str) else tuple(ordering)
         return super().get_ordering(request, queryset, view)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = cast(list[dict[str, Any]], super().get_schema_operation_parameters(view))
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": self.max_page_size,
+                    "default": self.page_size,
+                }
+        return parameters
+
+
+class OrderingFilter(filters.OrderingFilter):
+    """``?ordering=`` by the viewset's ``ordering_fields`` only, comma-separated,
+    ``-`` for descending. A term the viewset does not offer is a 400 naming
+    the ones it does (DRF drops it silently); a viewset without
+    ``ordering_fields`` takes no ``ordering`` at all."""
+
+    def get_ordering(self, request: Request, queryset: QuerySet[Any], view: Any) -> Any:
+        raw = request.query_params.get(self.ordering_param)
+        if raw is not None and raw.strip():
+            offered = self.offered_terms(view)
+            terms = [term.strip() for term in raw.split(",")]
+            wrong = [term for term in terms if term not in offered]
+            if wrong:
+                raise exceptions.ValidationError(
+                    {
+                        self.ordering_param: [
+                            f"Cannot order by {', '.join(wrong)}; choose from "
+                            f"{', '.join(offered) or 'nothing'}."
+                        ]
+                    },
+                    code="invalid",
+                )
+        return super().get_ordering(request, queryset, view)
+
+    @staticmethod
+    def offered_terms(view: Any) -> list[str]:
+        fields = [f if isinstance(f, str) else f[0] for f in getattr(view, "ordering_fields", ())]
+        return [term for field in fields for term in (field, f"-{field}")]
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        offered = self.offered_terms(view)
+        if not offered:
+            return []
+        return [
+            {
+                "name": self.ordering_param,
+                "required": False,
+                "in": "query",
+                "description": "Order by these fields, comma-separated; "
+                "a leading - for descending.",
+                "schema": {"type": "array", "items": {"type": "string", "enum": offered}},
+                "style": "form",
+                "explode": False,
+            }
+        ]
 
 
 # --- Errors ---------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """The SLA's part of a ticket's JSON: ``sla``, the ticket's clocks, added
 to the tickets API through ``tickets.api.ticket_api_fields``.
 
-Agents, leads and admins get the clocks; requesters get ``null``: due
-times, business seconds left and breaches are how the desk steers its work,
-not a promise the portal makes, and the portal does not show them either.
+Agents, leads and admins get the clocks; a requester's ticket has no
+``sla`` at all (the field is not ``for_requesters``): due times, business
+seconds left and breaches are how the desk steers its work, not a promise
+the portal makes, and the portal does not show them either.
 """
 
 from __future__ import annotations
@@ -101,7 +102,8 @@ extend_schema_field(TicketSlaSerializer(allow_null=True))(TicketSlaField)
 def load_clocks(
     membership: Membership, tickets: Sequence[Ticket], now: datetime
 ) -> dict[int, list[ClockView]] | None:
-    """The page's clocks in one query, whatever its size; none for requesters."""
+    """The page's clocks in one query, whatever its size; none for requesters
+    (their shape has no ``sla``; this is the second wall)."""
     if not membership.is_agent:
         return None
     return sla_selectors.clocks_by_ticket(

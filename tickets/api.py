@@ -4,7 +4,9 @@ Tickets are addressed by their key (``INC-42``). People are e-mail
 addresses, teams are slugs; both resolve inside the caller's tenant only.
 Reads go through the same selectors as the desk and the portal, writes
 through the same services, so a requester's token sees what the requester
-sees in the portal (own tickets, no internal notes) and nothing more.
+sees in the portal (own and watched tickets, no internal notes) and nothing
+more: a requester's ticket JSON is :class:`RequesterTicketSerializer`, the
+facts of the portal's request page, not the desk's.
 """
 
 from __future__ import annotations
@@ -15,14 +17,16 @@ from datetime import datetime
 from typing import Any, ClassVar, cast
 
 import django_filters
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
+    PolymorphicProxySerializer,
     extend_schema,
     extend_schema_field,
     extend_schema_view,
@@ -34,12 +38,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from servicedesk.api_base import TenantGenericViewSet
+from servicedesk.api_base import BooleanFilter, TenantGenericViewSet
 from servicedesk.links import absolute_url
 from servicedesk.models import Membership, Role, Team, User
 from servicedesk.parsers import JSONParser
 from servicedesk.registry import Registry
 from tickets import selectors, services
+from tickets.forms import MAX_FILES
 from tickets.models import (
     Attachment,
     Comment,
@@ -138,12 +143,18 @@ class TicketApiField:
     fixed number of queries), keyed by ticket id, or returns ``None`` when
     this caller gets nothing (the field is then null). ``field`` builds the
     read-only serializer field that turns one ticket's loaded value into
-    JSON; the OpenAPI schema is that field's."""
+    JSON; the OpenAPI schema is that field's.
+
+    ``for_requesters``: whether a requester's ticket JSON carries the field
+    too. It shows a requester what the portal shows, so a field is the
+    desk's alone unless its app shows the same on the portal's request page.
+    """
 
     name: str
     order: int
     field: Callable[[], serializers.Field]
     load: Callable[[Membership, Sequence[Ticket], datetime], Mapping[int, Any] | None]
+    for_requesters: bool = False
 
 
 ticket_api_fields: Registry[TicketApiField] = Registry("ticket API field")
@@ -182,12 +193,19 @@ class ContributedValueSchema(OpenApiSerializerFieldExtension):
 def contributed_context(
     membership: Membership, tickets: Sequence[Ticket], now: datetime
 ) -> dict[str, Any]:
-    """What the contributed fields show for these tickets (``load`` of each)."""
-    return {"contributed": {f.name: f.load(membership, tickets, now) for f in ticket_api_fields}}
+    """What the contributed fields show for these tickets (``load`` of each
+    field this caller's shape has: a requester's only those for requesters)."""
+    return {
+        "contributed": {
+            f.name: f.load(membership, tickets, now)
+            for f in ticket_api_fields
+            if membership.is_agent or f.for_requesters
+        }
+    }
 
 
 class TicketSerializer(serializers.ModelSerializer):
-    """A ticket as the API shows it.
+    """A ticket as the API shows it to agents, leads and admins.
 
     Other apps add fields (``TicketApiField``): the SLA's ``sla``. The view
     loads them for the whole page at once into the serializer context.
@@ -195,11 +213,17 @@ class TicketSerializer(serializers.ModelSerializer):
 
     number = serializers.CharField(source="key", read_only=True)
     requester = serializers.EmailField(source="requester.email", read_only=True)
-    assignee = serializers.SerializerMethodField()
-    team = serializers.SerializerMethodField()
-    category = serializers.SerializerMethodField()
+    # Null while nobody (no team, no category) is set: DRF stops at the None.
+    assignee = serializers.EmailField(source="assignee.email", read_only=True, allow_null=True)
+    team = serializers.CharField(source="team.slug", read_only=True, allow_null=True)
+    category = serializers.CharField(source="category.name", read_only=True, allow_null=True)
     tags = serializers.SerializerMethodField()
     confidential = serializers.BooleanField(source="is_confidential", read_only=True)
+    # Declared: a read-only model field loses allow_blank, and "" is what an
+    # unresolved ticket has.
+    resolution_code = serializers.ChoiceField(
+        choices=ResolutionCode.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Ticket
@@ -237,22 +261,89 @@ class TicketSerializer(serializers.ModelSerializer):
             fields[contribution.name] = ContributedValue(contribution)
         return fields
 
-    @extend_schema_field(OpenApiTypes.EMAIL)
-    def get_assignee(self, ticket: Ticket) -> str | None:
-        return ticket.assignee.email if ticket.assignee else None
-
-    @extend_schema_field(OpenApiTypes.STR)
-    def get_team(self, ticket: Ticket) -> str | None:
-        return ticket.team.slug if ticket.team else None
-
-    @extend_schema_field(OpenApiTypes.STR)
-    def get_category(self, ticket: Ticket) -> str | None:
-        return ticket.category.name if ticket.category else None
-
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_tags(self, ticket: Ticket) -> list[str]:
         # Prefetched by the selectors (tenant-scoped): no query per ticket.
         return sorted(tag.name for tag in ticket.tags.all())
+
+
+class RequesterTicketSerializer(serializers.ModelSerializer):
+    """A ticket as a requester's token sees it: the facts of the portal's
+    request page (``templates/tickets/_partials/portal_request.html``) and
+    no more -- no priority and its reasons, no tags, no category, no SLA, no
+    staff e-mail addresses. People are named as the portal names them.
+
+    Fields other apps add join only when they say the portal shows them
+    (``TicketApiField.for_requesters``). The conversation is
+    ``…/comments/``, the public part of it only.
+    """
+
+    number = serializers.CharField(source="key", read_only=True)
+    requester_name = serializers.CharField(source="requester.display_name", read_only=True)
+    handled_by = serializers.SerializerMethodField(
+        help_text="The assignee's name, else the team's; null while neither is set."
+    )
+    resolution_notes = serializers.SerializerMethodField(
+        help_text="How it was solved, while the ticket is resolved; empty otherwise."
+    )
+
+    class Meta:
+        model = Ticket
+        fields: ClassVar = [
+            "number",
+            "kind",
+            "title",
+            "description",
+            "status",
+            "requester_name",
+            "handled_by",
+            "created_at",
+            "updated_at",
+            "resolution_notes",
+        ]
+        read_only_fields = fields
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        for contribution in ticket_api_fields:
+            if contribution.for_requesters:
+                fields[contribution.name] = ContributedValue(contribution)
+        return fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_handled_by(self, ticket: Ticket) -> str | None:
+        if ticket.assignee is not None:
+            return ticket.assignee.display_name
+        return ticket.team.name if ticket.team is not None else None
+
+    def get_resolution_notes(self, ticket: Ticket) -> str:
+        return ticket.resolution_notes if ticket.status == Status.RESOLVED else ""
+
+
+class RequesterTicketSchema(OpenApiSerializerExtension):
+    """``additionalProperties: false``: the requester's shape is all there
+    is, which also tells it apart from the staff's in ``oneOf``."""
+
+    target_class = RequesterTicketSerializer
+
+    def map_serializer(self, auto_schema: Any, direction: Any) -> Any:
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        schema["additionalProperties"] = False
+        return schema
+
+
+def ticket_serializer_class(membership: Membership) -> type[serializers.ModelSerializer]:
+    """The ticket's shape for this caller: the desk's for staff, the portal's
+    for requesters."""
+    return TicketSerializer if membership.is_agent else RequesterTicketSerializer
+
+
+# What a ticket route answers: one shape or the other, by the caller's role.
+TICKET_FOR_CALLER = PolymorphicProxySerializer(
+    component_name="TicketForCaller",
+    serializers=[TicketSerializer, RequesterTicketSerializer],
+    resource_type_field_name=None,
+)
 
 
 class CommentSerializer(serializers.ModelSerializer):
@@ -389,7 +480,14 @@ class TransitionSerializer(serializers.Serializer):
 
 
 class AttachmentUploadSerializer(serializers.Serializer):
-    file = serializers.FileField(allow_empty_file=False, max_length=1000)
+    # Several parts named "file" are several files, as the desk's form takes
+    # them (not the last one alone, which is what a plain FileField keeps).
+    file = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=False, max_length=1000),
+        min_length=1,
+        max_length=MAX_FILES,
+        help_text=f"One or more files (at most {MAX_FILES}), each a part named file.",
+    )
     internal = serializers.BooleanField(required=False, default=False)
 
 
@@ -404,8 +502,8 @@ class TicketFilter(django_filters.FilterSet):
     requester = django_filters.CharFilter(field_name="requester__email", lookup_expr="iexact")
     team = django_filters.CharFilter(field_name="team__slug")
     tag = django_filters.CharFilter(method="filter_tag")
-    unassigned = django_filters.BooleanFilter(field_name="assignee", lookup_expr="isnull")
-    confidential = django_filters.BooleanFilter(field_name="is_confidential")
+    unassigned = BooleanFilter(field_name="assignee", lookup_expr="isnull")
+    confidential = BooleanFilter(field_name="is_confidential")
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
@@ -429,7 +527,11 @@ class TicketFilter(django_filters.FilterSet):
 # --- The viewset -----------------------------------------------------------------------
 
 KEY_PARAMETER = OpenApiParameter(
-    "number", str, OpenApiParameter.PATH, description="The ticket's key, e.g. INC-42."
+    "number",
+    str,
+    OpenApiParameter.PATH,
+    description="The ticket's key, e.g. INC-42.",
+    pattern=r"^[A-Za-z]{3}-[0-9]{1,10}$",
 )
 
 
@@ -437,17 +539,18 @@ KEY_PARAMETER = OpenApiParameter(
 # create have no key in their path).
 @extend_schema(tags=["tickets"])
 @extend_schema_view(
+    list=extend_schema(responses=TICKET_FOR_CALLER),
     **{
         name: extend_schema(parameters=[KEY_PARAMETER])
         for name in (
-            "retrieve",
             "partial_update",
             "comments",
             "events",
             "attachments",
             "transition",
         )
-    }
+    },
+    retrieve=extend_schema(parameters=[KEY_PARAMETER], responses=TICKET_FOR_CALLER),
 )
 class TicketViewSet(  # type: ignore[misc]
     mixins.ListModelMixin,
@@ -459,7 +562,9 @@ class TicketViewSet(  # type: ignore[misc]
     queryset = Ticket.objects.none()
     serializer_class = TicketSerializer
     lookup_field = "number"
-    lookup_value_regex = r"[A-Za-z]{3}-[0-9]{1,10}"
+    # Any segment reaches the view, which answers the API's 404 for one that
+    # is no key; a tighter pattern here would leave it to Django's HTML page.
+    lookup_value_regex = r"[^/]+"
     filterset_class = TicketFilter
     ordering_fields: ClassVar = ["created_at", "updated_at", "priority"]
     ordering = ("-created_at", "-pk")
@@ -512,7 +617,8 @@ class TicketViewSet(  # type: ignore[misc]
             **contributed_context(self.membership, tickets, now),
             "now": now,
         }
-        data = TicketSerializer(tickets, many=True, context=context).data
+        serializer_class = ticket_serializer_class(self.membership)
+        data = serializer_class(tickets, many=True, context=context).data
         return Response(data) if page is None else self.get_paginated_response(data)
 
     def retrieve(self, request: Request, number: str) -> Response:
@@ -534,7 +640,7 @@ class TicketViewSet(  # type: ignore[misc]
 
     @extend_schema(
         request=TicketCreateSerializer,
-        responses={201: TicketSerializer},
+        responses={201: TICKET_FOR_CALLER},
         parameters=[],
         summary="Open a ticket",
     )
@@ -557,7 +663,7 @@ class TicketViewSet(  # type: ignore[misc]
         return Response(self._out(ticket), status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        request=TicketUpdateSerializer, responses=TicketSerializer, summary="Change fields"
+        request=TicketUpdateSerializer, responses=TicketSerializer, summary="Change fields (agents)"
     )
     def partial_update(self, request: Request, number: str) -> Response:
         ticket = self.get_object()
@@ -612,26 +718,38 @@ class TicketViewSet(  # type: ignore[misc]
 
     @extend_schema(
         request={"multipart/form-data": AttachmentUploadSerializer},
-        responses={201: AttachmentSerializer},
-        summary="Attach a file",
+        responses={201: AttachmentSerializer(many=True)},
+        summary="Attach files",
     )
-    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    @action(
+        detail=True,
+        methods=["post"],
+        parser_classes=[MultiPartParser, FormParser],
+        pagination_class=None,
+    )
     def attachments(self, request: Request, number: str) -> Response:
         ticket = self.get_object()
         data = self._valid(AttachmentUploadSerializer, request.data)
-        attachment = services.attachment_add(
-            actor=_actor(self.membership),
-            ticket=ticket,
-            upload=data["file"],
-            is_internal=data["internal"],
-        )
+        actor = _actor(self.membership)
+        # All or none: a file the service refuses leaves none of the others.
+        with transaction.atomic():
+            attachments = [
+                services.attachment_add(
+                    actor=actor, ticket=ticket, upload=upload, is_internal=data["internal"]
+                )
+                for upload in data["file"]
+            ]
         return Response(
-            AttachmentSerializer(attachment, context=self.get_serializer_context()).data,
+            AttachmentSerializer(
+                attachments, many=True, context=self.get_serializer_context()
+            ).data,
             status=status.HTTP_201_CREATED,
         )
 
     @extend_schema(
-        request=TransitionSerializer, responses=TicketSerializer, summary="Move along the workflow"
+        request=TransitionSerializer,
+        responses=TICKET_FOR_CALLER,
+        summary="Move along the workflow",
     )
     @action(detail=True, methods=["post"])
     def transition(self, request: Request, number: str) -> Response:
@@ -666,7 +784,8 @@ class TicketViewSet(  # type: ignore[misc]
         """One ticket's JSON, with what other apps add to it."""
         now = timezone.now()
         context = {**contributed_context(self.membership, [ticket], now), "now": now}
-        return cast(dict[str, Any], TicketSerializer(ticket, context=context).data)
+        serializer_class = ticket_serializer_class(self.membership)
+        return cast(dict[str, Any], serializer_class(ticket, context=context).data)
 
 
 # A SimpleRouter: no browsable API root, every route is a tenant-gated viewset.

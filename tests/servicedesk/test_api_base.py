@@ -319,12 +319,15 @@ def test_a_session_user_without_memberships_is_403(world, login):
 
 @pytest.mark.parametrize("param", ["tenant", "tenant_id", "tenant_slug"])
 def test_a_request_parameter_cannot_choose_the_tenant(world, foreign, client, param):
+    # No operation takes such a parameter: it is refused, never read.
     token = token_for(world)
     for value in (foreign.tenant.slug, foreign.tenant.pk):
-        response = client.get(f"{TEAMS}whereami/", {param: value}, **bearer(token.secret))
-        assert response.json()["tenant"] == "ours"
-        listed = client.get(TEAMS, {param: value}, **bearer(token.secret)).json()["results"]
-        assert [team["slug"] for team in listed] == [world.team.slug]
+        for url in (f"{TEAMS}whereami/", TEAMS):
+            response = client.get(url, {param: value}, **bearer(token.secret))
+            assert response.status_code == 400
+            assert list(response.json()) == [param]
+            assert foreign.tenant.name not in response.content.decode()
+        assert client.get(f"{TEAMS}whereami/", **bearer(token.secret)).json()["tenant"] == "ours"
 
 
 def test_another_tenants_object_is_404(world, foreign, client):
@@ -489,26 +492,43 @@ def test_lists_are_cursor_paginated(world, client):
 
 @pytest.mark.parametrize(
     "query",
-    [{"page_size": "100000"}, {"page_size": "-1"}, {"page_size": "x"}, {"ordering": "name"}],
+    [
+        {"page_size": "100000"},
+        {"page_size": "-1"},
+        {"page_size": "0"},
+        {"page_size": "x"},
+        {"ordering": "name"},
+    ],
 )
-def test_page_size_is_capped_and_ordering_is_opt_in(world, client, query):
+def test_a_bad_page_size_and_an_ordering_not_offered_are_400(world, client, query):
+    # Neither is quietly replaced by the default page or order.
     TeamFactory.create_batch(3, tenant=world.tenant)
     token = token_for(world)
     response = client.get(TEAMS, query, **bearer(token.secret))
-    assert response.status_code == 200
-    slugs = [team["slug"] for team in response.json()["results"]]
-    newest_first = list(
-        Team.objects.for_tenant(world.tenant)
-        .order_by("-created_at", "-pk")
-        .values_list("slug", flat=True)
-    )
-    assert slugs == newest_first
+    assert response.status_code == 400
+    assert list(response.json()) == list(query)
 
 
-def test_a_forged_cursor_is_404_not_500(world, client):
+def test_page_size_is_a_whole_number_up_to_200(world, client):
+    TeamFactory.create_batch(3, tenant=world.tenant)
+    token = token_for(world)
+    for size, shown in (("1", 1), ("200", 4)):
+        response = client.get(TEAMS, {"page_size": size}, **bearer(token.secret))
+        assert response.status_code == 200
+        slugs = [team["slug"] for team in response.json()["results"]]
+        newest_first = list(
+            Team.objects.for_tenant(world.tenant)
+            .order_by("-created_at", "-pk")
+            .values_list("slug", flat=True)
+        )
+        assert slugs == newest_first[:shown]
+
+
+def test_a_forged_cursor_is_400_not_500(world, client):
     token = token_for(world)
     response = client.get(TEAMS, {"cursor": "not-base64!!"}, **bearer(token.secret))
-    assert response.status_code == 404
+    assert response.status_code == 400
+    assert list(response.json()) == ["cursor"]
 
 
 @pytest.mark.parametrize("extra_teams", [5, 50])

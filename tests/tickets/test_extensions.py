@@ -81,6 +81,19 @@ def contributed() -> Iterator[list[str]]:
                 ),
             ),
         ),
+        (
+            api.ticket_api_fields,
+            api.TicketApiField(
+                "shared_probe",
+                order=91,
+                field=lambda: api.serializers.CharField(allow_null=True),
+                load=lambda membership, tickets, now: (
+                    calls.append(f"shared_api:{membership.role}")
+                    or {t.pk: f"shared-{t.number}" for t in tickets}
+                ),
+                for_requesters=True,
+            ),
+        ),
     ]
     for where, entry in entries:
         where.register(entry)
@@ -210,7 +223,7 @@ def test_a_contributed_timeline_entry_reads_in_its_own_words(
     assert "probed the ticket (all good)" in page.content.decode()
 
 
-def test_a_contributed_api_field_is_loaded_once_per_page_and_null_for_whom_it_says(
+def test_a_contributed_api_field_is_loaded_once_per_page_and_shown_to_whom_it_says(
     world, login, agent, requester, contributed
 ):
     tickets = [new_ticket(requester, title=f"Probe {i}") for i in range(3)]
@@ -223,10 +236,15 @@ def test_a_contributed_api_field_is_loaded_once_per_page_and_null_for_whom_it_sa
     one = agent_api.get(f"/api/v1/tickets/{tickets[0].key}/").json()
     assert one["probe"] == f"api-{tickets[0].number}"
 
+    # A requester's ticket has the fields for requesters only (not the
+    # desk's, nor the SLA), and the desk's ones are not even loaded.
+    contributed.clear()
     requester_api = login(world.user(Role.REQUESTER))
     own = requester_api.get(f"/api/v1/tickets/{tickets[0].key}/").json()
-    assert own["probe"] is None
-    assert own["sla"] is None
+    assert own["shared_probe"] == f"shared-{tickets[0].number}"
+    assert "probe" not in own
+    assert "sla" not in own
+    assert contributed == ["shared_api:requester"]
 
 
 def test_the_schema_describes_contributed_fields(world, login, contributed):
@@ -234,6 +252,10 @@ def test_the_schema_describes_contributed_fields(world, login, contributed):
     ticket = schema["components"]["schemas"]["Ticket"]["properties"]
     assert ticket["probe"] == {"type": "string", "readOnly": True, "nullable": True}
     assert ticket["sla"]["nullable"] is True
+    for_requesters = schema["components"]["schemas"]["RequesterTicket"]["properties"]
+    assert for_requesters["shared_probe"]["type"] == "string"
+    assert "probe" not in for_requesters
+    assert "sla" not in for_requesters
 
 
 def test_the_apps_sections_and_member_panels_are_registered():
