@@ -184,6 +184,8 @@ class TestList:
             {"created_after": "yesterday"},
             {"page_size": "-1"},
             {"cursor": "garbage\x00"},
+            # A well-formed cursor this list never wrote: its position is no time.
+            {"cursor": "bz0xJnI9MSZwPTIwMjYtMTMtNDU%3D"},  # o=1&r=1&p=2026-13-45
             {"q": "x" * 5000},
         ],
     )
