@@ -1,15 +1,15 @@
 """One bound on how deeply nested anything a client sends may be.
 
-Python's JSON parser, Python-Markdown and every walker over a parsed tree
-recurse once per level of nesting; a few kilobytes of ``[[[[…`` or ``- - - …``
-reach the interpreter's recursion limit and the request dies with a
-``RecursionError`` (a 500, and a traceback per request). Every parser of
-client input checks the depth first, against :data:`MAX_NESTING_DEPTH`, and
-refuses deeper input as the client's error: the API's JSON parser
-(:mod:`servicedesk.parsers`), JSON typed into forms
-(:class:`servicedesk.forms.BoundedJSONField`) and markdown
-(:mod:`servicedesk.markup`). Parsers added later (form schemas, condition
-trees) use the same helpers.
+Python's JSON parser and every walker over a parsed tree recurse once per
+level of nesting; a few kilobytes of ``[[[[…`` reach the interpreter's
+recursion limit and the request dies with a ``RecursionError`` (a 500, and a
+traceback per request); the markdown parser stops at a nesting limit and
+drops what lies deeper. Every parser of client input checks the depth
+against :data:`MAX_NESTING_DEPTH` and refuses deeper input as the client's
+error: the API's JSON parser (:mod:`servicedesk.parsers`), JSON typed into
+forms (:class:`servicedesk.forms.BoundedJSONField`) and markdown
+(:mod:`servicedesk.markup`, which shows deeper text as plain text). Parsers
+added later (form schemas, condition trees) use the same helpers.
 
 The checks are iterative and linear, and cost next to nothing for input that
 is far from the bound: JSON with fewer brackets than the bound cannot be
