@@ -69,7 +69,13 @@ class TokenFailureThrottle:
         """Raise 429 when this address has used up its failures."""
         if self.limit <= 0:
             return
-        counts = cache.get_many([self.key, f"{self.key}:until"])
+        try:
+            counts = cache.get_many([self.key, f"{self.key}:until"])
+        except Exception:
+            # The cache (Redis) is down: the API keeps answering, unthrottled,
+            # rather than refusing every token until it is back.
+            logging.getLogger(__name__).warning("token throttle unavailable", exc_info=True)
+            return
         if counts.get(self.key, 0) < self.limit:
             return
         until = counts.get(f"{self.key}:until") or time.time() + self.window
@@ -81,6 +87,12 @@ class TokenFailureThrottle:
     def record_failure(self) -> None:
         if self.limit <= 0:
             return
+        try:
+            self._count_failure()
+        except Exception:  # the cache is down; see ``check``
+            logging.getLogger(__name__).warning("token throttle unavailable", exc_info=True)
+
+    def _count_failure(self) -> None:
         if cache.add(self.key, 1, timeout=self.window):
             cache.set(f"{self.key}:until", time.time() + self.window, timeout=self.window)
             failures = 1

@@ -28,6 +28,7 @@ again on the next view.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from importlib.metadata import version
 
@@ -41,6 +42,8 @@ from markdown_it.rules_block.table import table as table_rule
 from markdown_it.rules_core import StateCore
 
 from servicedesk.nesting import MAX_NESTING_DEPTH
+
+logger = logging.getLogger(__name__)
 
 ALLOWED_TAGS = {
     "a", "p", "br", "hr", "strong", "em", "b", "i", "code", "pre", "blockquote",
@@ -202,8 +205,15 @@ def render_markdown(source: str) -> SafeString:
     if not source:
         return SafeString()
     key = cache_key(source)
-    html = cache.get(key)
+    try:
+        html = cache.get(key)
+    except Exception:  # the cache (Redis) is down: render, as if never cached
+        logger.warning("markup cache unavailable; rendering uncached", exc_info=True)
+        return mark_safe(_render(source))  # noqa: S308  # cleaned by the allow-list, or escaped
     if html is None:
         html = _render(source)
-        cache.set(key, html, timeout=CACHE_SECONDS)
+        try:
+            cache.set(key, html, timeout=CACHE_SECONDS)
+        except Exception:
+            logger.warning("markup cache unavailable; not storing", exc_info=True)
     return mark_safe(html)  # noqa: S308  # cleaned by the allow-list, or escaped
