@@ -202,6 +202,9 @@ class CeleryWorker:
             self.process.wait(timeout=20)
         self.process = None
 
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def children(self) -> list[int]:
         """The pool's processes: those whose parent is the worker's main one."""
         if self.process is None:
