@@ -32,7 +32,10 @@ def enqueue(task: Task, *args: Any) -> None:
     transaction.on_commit(send)
 
 
-@shared_task(name="servicedesk.deliver_invitation", queue="default")
+# Tasks that requests queue after their commit keep no result: nobody reads
+# it, and sending a task with one first subscribes to the result store, which
+# with Redis down retries for ~19 s while the request waits.
+@shared_task(name="servicedesk.deliver_invitation", queue="default", ignore_result=True)
 def deliver_invitation(invitation_id: int) -> bool:
     return services.invitation_deliver(invitation_id=invitation_id)
 
@@ -49,6 +52,7 @@ def deliver_owed_invitations() -> int:
 @shared_task(
     name="servicedesk.send_email",
     queue="default",
+    ignore_result=True,
     autoretry_for=(SMTPException, OSError),
     retry_backoff=30,
     retry_backoff_max=30 * 60,

@@ -7,7 +7,11 @@ from celery import shared_task
 from tickets import services
 
 
-@shared_task(name="tickets.deliver_notification", queue="default")
+# Queued from requests after their commit, and nobody reads the result: with
+# a result, sending it first subscribes to the result store, which with Redis
+# down retries for ~19 s while the request waits (the outbox row is already
+# committed, and the sweeper sends it).
+@shared_task(name="tickets.deliver_notification", queue="default", ignore_result=True)
 def deliver_notification(notification_id: int) -> bool:
     return services.notification_deliver(notification_id=notification_id)
 
