@@ -23,3 +23,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", include(tickets_api.router.urls)),
     path("api/v1/", include(slo_api.router.urls)),
 ]
+
+# Every uncaught exception; a database that cannot be reached answers 503.
+handler500 = "servicedesk.views.server_error"

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import sys
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template import loader
+from django.views import defaults
 from django.views.decorators.http import require_http_methods
 
 from servicedesk import selectors, services
@@ -121,3 +126,32 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             "role_label": Role(invitation.role).label,
         },
     )
+
+
+# The database is down or restarting: a 503 that says "try again", not a 500.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 5
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The handler of every uncaught exception (``handler500``).
+
+    When it is the database that cannot be reached (a restart, a failover),
+    the answer is 503 with ``Retry-After``: nothing was committed, and a
+    sender such as an integration retries. JSON for the API and the
+    integrations, a page without the database for people. Anything else is
+    Django's 500."""
+    if isinstance(sys.exc_info()[1], DATABASE_UNAVAILABLE):
+        if request.path.startswith(("/api/", "/integrations/")):
+            response: HttpResponse = JsonResponse(
+                {
+                    "detail": "The database is unavailable; try again shortly.",
+                    "code": "unavailable",
+                },
+                status=503,
+            )
+        else:
+            response = HttpResponse(loader.render_to_string("503.html"), status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    return defaults.server_error(request)
