@@ -360,6 +360,46 @@ class CommentSerializer(serializers.ModelSerializer):
         return comment.author.email if comment.author else None
 
 
+class RequesterCommentSerializer(serializers.ModelSerializer):
+    """A reply as the portal shows it to a requester: who wrote it by name
+    (staff e-mail addresses stay with the desk), whether the support team
+    wrote it, never an internal note."""
+
+    author_name = serializers.SerializerMethodField()
+    from_support = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Comment
+        fields: ClassVar = ["id", "body", "author_name", "from_support", "created_at"]
+        read_only_fields = fields
+
+    def get_author_name(self, comment: Comment) -> str:
+        return comment.author.display_name if comment.author else "Support"
+
+    def get_from_support(self, comment: Comment) -> bool:
+        support = cast(set[int], self.context.get("support_ids", set()))
+        return comment.author_id in support
+
+
+class RequesterCommentSchema(OpenApiSerializerExtension):
+    """``additionalProperties: false``, as the requester's ticket shape."""
+
+    target_class = RequesterCommentSerializer
+
+    def map_serializer(self, auto_schema: Any, direction: Any) -> Any:
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        schema["additionalProperties"] = False
+        return schema
+
+
+# What the conversation answers: the desk's shape for staff, the portal's for requesters.
+COMMENT_FOR_CALLER = PolymorphicProxySerializer(
+    component_name="CommentForCaller",
+    serializers=[CommentSerializer, RequesterCommentSerializer],
+    resource_type_field_name=None,
+)
+
+
 class AttachmentSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
 
@@ -685,12 +725,19 @@ class TicketViewSet(  # type: ignore[misc]
         return Response(self._out(ticket))
 
     @extend_schema(
-        methods=["GET"], responses=CommentSerializer(many=True), summary="The conversation"
+        methods=["GET"],
+        responses=PolymorphicProxySerializer(
+            component_name="CommentForCaller",
+            serializers=[CommentSerializer, RequesterCommentSerializer],
+            resource_type_field_name=None,
+            many=True,
+        ),
+        summary="The conversation",
     )
     @extend_schema(
         methods=["POST"],
         request=CommentCreateSerializer,
-        responses={201: CommentSerializer},
+        responses={201: COMMENT_FOR_CALLER},
         summary="Reply (or add an internal note, agents only)",
     )
     @action(detail=True, methods=["get", "post"], pagination_class=None)
@@ -705,9 +752,28 @@ class TicketViewSet(  # type: ignore[misc]
                 is_internal=data["internal"],
                 source=Source.API,
             )
-            return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
-        comments = selectors.ticket_comments(ticket=ticket, viewer=self.membership)
-        return Response(CommentSerializer(comments, many=True).data)
+            return Response(self._comments([comment])[0], status=status.HTTP_201_CREATED)
+        comments = list(selectors.ticket_comments(ticket=ticket, viewer=self.membership))
+        return Response(self._comments(comments))
+
+    def _comments(self, comments: Sequence[Comment]) -> Any:
+        """The comments in the caller's shape; for a requester, which authors
+        are the support team (one query), as the portal badges them."""
+        if self.membership.is_agent:
+            return CommentSerializer(comments, many=True).data
+        authors = {c.author_id for c in comments if c.author_id is not None}
+        support = (
+            set(
+                selectors.staff_members(tenant=self.membership.tenant_id)
+                .filter(pk__in=authors)
+                .values_list("pk", flat=True)
+            )
+            if authors
+            else set()
+        )
+        return RequesterCommentSerializer(
+            comments, many=True, context={"support_ids": support}
+        ).data
 
     @extend_schema(responses=EventSerializer(many=True), summary="The audit trail")
     @action(detail=True, methods=["get"], pagination_class=None)

@@ -200,10 +200,21 @@ def test_the_conversation_is_the_public_one_in_both(world, people):
     api = Client(HTTP_AUTHORIZATION=f"Bearer {token.secret}")
     comments = api.get(f"/api/v1/tickets/{ticket.key}/comments/").json()
     assert [c["body"] for c in comments] == ["Which floor?", "Third floor."]
-    assert {c["internal"] for c in comments} == {False}
+    # As the portal names and badges them: people by name, never an e-mail address.
+    assert [(c["author_name"], c["from_support"]) for c in comments] == [
+        (agent.user.display_name, True),
+        (requester.display_name, False),
+    ]
+    assert all(
+        set(c) == {"id", "body", "author_name", "from_support", "created_at"} for c in comments
+    )
     _, page = both_views(world, ticket, requester)
     for comment in comments:
         assert comment["body"] in unescape(page)
+    assert agent.user.display_name in page
+    assert (
+        agent.user.email not in api.get(f"/api/v1/tickets/{ticket.key}/comments/").content.decode()
+    )
     assert "Probably the AP" not in page
 
 
