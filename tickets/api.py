@@ -447,6 +447,38 @@ class EventSerializer(serializers.ModelSerializer):
         return event.actor.email if event.actor else event.actor_name
 
 
+class RequesterEventSerializer(serializers.ModelSerializer):
+    """What happened to the request, as the portal's timeline tells it: the
+    status moves, who made them by name (``null`` for the system or an
+    automation), and no notes (the desk's words)."""
+
+    old = serializers.CharField(source="old_value", read_only=True)
+    new = serializers.CharField(source="new_value", read_only=True)
+    actor_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TicketEvent
+        fields: ClassVar = ["id", "action", "field", "old", "new", "actor_name", "created_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_actor_name(self, event: TicketEvent) -> str | None:
+        if event.actor is not None:
+            return event.actor.display_name
+        return event.actor_name if event.actor_kind == "user" else None
+
+
+class RequesterEventSchema(OpenApiSerializerExtension):
+    """``additionalProperties: false``, as the requester's ticket shape."""
+
+    target_class = RequesterEventSerializer
+
+    def map_serializer(self, auto_schema: Any, direction: Any) -> Any:
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        schema["additionalProperties"] = False
+        return schema
+
+
 # --- Input -----------------------------------------------------------------------------
 
 
@@ -775,12 +807,21 @@ class TicketViewSet(  # type: ignore[misc]
             comments, many=True, context={"support_ids": support}
         ).data
 
-    @extend_schema(responses=EventSerializer(many=True), summary="The audit trail")
+    @extend_schema(
+        responses=PolymorphicProxySerializer(
+            component_name="EventForCaller",
+            serializers=[EventSerializer, RequesterEventSerializer],
+            resource_type_field_name=None,
+            many=True,
+        ),
+        summary="The audit trail",
+    )
     @action(detail=True, methods=["get"], pagination_class=None)
     def events(self, request: Request, number: str) -> Response:
         ticket = self.get_object()
         events = selectors.ticket_events(ticket=ticket, viewer=self.membership)
-        return Response(EventSerializer(events, many=True).data)
+        shape = EventSerializer if self.membership.is_agent else RequesterEventSerializer
+        return Response(shape(events, many=True).data)
 
     @extend_schema(
         request={"multipart/form-data": AttachmentUploadSerializer},

@@ -227,3 +227,33 @@ def test_a_requesters_list_has_the_same_shape(world):
     api = Client(HTTP_AUTHORIZATION=f"Bearer {token.secret}")
     [row] = api.get("/api/v1/tickets/").json()["results"]
     assert set(row) == set(PORTAL_FACTS)
+
+
+def test_the_history_is_the_portals_status_moves_by_name(world, people):
+    agent, _ = people
+    requester = world.user(Role.REQUESTER)
+    actor = Actor.of(agent)
+    ticket = services.ticket_create(
+        actor=actor, kind="incident", title="Slow wifi", requester=requester
+    )
+    services.ticket_update(actor=actor, ticket=ticket, assignee=agent.user)
+    services.ticket_transition(
+        actor=actor, ticket=ticket, status="in_progress", note="Desk-only words"
+    )
+    token = ApiTokenFactory(tenant=world.tenant, user=requester, scopes=list(API_SCOPES))
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token.secret}")
+    response = api.get(f"/api/v1/tickets/{ticket.key}/events/")
+    events = response.json()
+    assert [(e["action"], e["field"], e["new"]) for e in events] == [
+        ("created", "", ticket.key),
+        ("changed", "status", "in_progress"),
+    ]
+    assert all(
+        set(e) == {"id", "action", "field", "old", "new", "actor_name", "created_at"}
+        for e in events
+    )
+    assert {e["actor_name"] for e in events} == {agent.user.display_name}
+    assert agent.user.email not in response.content.decode()
+    assert "Desk-only words" not in response.content.decode()
+    _, page = both_views(world, ticket, requester)
+    assert agent.user.display_name in page
