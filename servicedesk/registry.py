@@ -10,7 +10,7 @@ registered twice is a programming error, not a silent override.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
@@ -52,7 +52,7 @@ class Registry(Generic[E]):
     def get(self, name: str) -> E | None:
         return self._entries.get(name)
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[E]:
         return iter(sorted(self._entries.values(), key=lambda e: (e.order, e.name)))
 
     def __len__(self) -> int:
