@@ -190,6 +190,16 @@ class ContributedValueSchema(OpenApiSerializerFieldExtension):
         return auto_schema._map_serializer_field(self.target.inner, direction)
 
 
+def contributed_fields(*, for_requesters: bool) -> dict[str, serializers.Field]:
+    """The fields other apps add: all of them for staff, for requesters those
+    the app says the portal shows."""
+    return {
+        f.name: ContributedValue(f)
+        for f in ticket_api_fields
+        if f.for_requesters or not for_requesters
+    }
+
+
 def contributed_context(
     membership: Membership, tickets: Sequence[Ticket], now: datetime
 ) -> dict[str, Any]:
@@ -256,10 +266,7 @@ class TicketSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_fields(self) -> dict[str, serializers.Field]:
-        fields = super().get_fields()
-        for contribution in ticket_api_fields:
-            fields[contribution.name] = ContributedValue(contribution)
-        return fields
+        return {**super().get_fields(), **contributed_fields(for_requesters=False)}
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_tags(self, ticket: Ticket) -> list[str]:
@@ -267,7 +274,41 @@ class TicketSerializer(serializers.ModelSerializer):
         return sorted(tag.name for tag in ticket.tags.all())
 
 
-class RequesterTicketSerializer(serializers.ModelSerializer):
+class RequesterShape(serializers.ModelSerializer):
+    """A shape of what the portal shows a requester. Its schema says
+    ``additionalProperties: false``: the shape is all there is, which also
+    tells it apart from the staff's in a ``oneOf``."""
+
+
+class RequesterShapeSchema(OpenApiSerializerExtension):
+    target_class = RequesterShape
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema: Any, direction: Any) -> Any:
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        schema["additionalProperties"] = False
+        return schema
+
+
+def for_caller(
+    name: str,
+    staff: type[serializers.Serializer],
+    requester: type[RequesterShape],
+    *,
+    many: bool | None = None,
+) -> PolymorphicProxySerializer:
+    """What a route answers: the desk's shape for staff or the portal's for
+    requesters, by the caller's role. ``many`` as drf-spectacular takes it
+    (``None``: a list action's answer is a page of them)."""
+    return PolymorphicProxySerializer(
+        component_name=name,
+        serializers=[staff, requester],
+        resource_type_field_name=None,
+        many=many,
+    )
+
+
+class RequesterTicketSerializer(RequesterShape):
     """A ticket as a requester's token sees it: the facts of the portal's
     request page (``templates/tickets/_partials/portal_request.html``) and
     no more -- no priority and its reasons, no tags, no category, no SLA, no
@@ -304,11 +345,7 @@ class RequesterTicketSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_fields(self) -> dict[str, serializers.Field]:
-        fields = super().get_fields()
-        for contribution in ticket_api_fields:
-            if contribution.for_requesters:
-                fields[contribution.name] = ContributedValue(contribution)
-        return fields
+        return {**super().get_fields(), **contributed_fields(for_requesters=True)}
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_handled_by(self, ticket: Ticket) -> str | None:
@@ -320,30 +357,13 @@ class RequesterTicketSerializer(serializers.ModelSerializer):
         return ticket.resolution_notes if ticket.status == Status.RESOLVED else ""
 
 
-class RequesterTicketSchema(OpenApiSerializerExtension):
-    """``additionalProperties: false``: the requester's shape is all there
-    is, which also tells it apart from the staff's in ``oneOf``."""
-
-    target_class = RequesterTicketSerializer
-
-    def map_serializer(self, auto_schema: Any, direction: Any) -> Any:
-        schema = auto_schema._map_basic_serializer(self.target, direction)
-        schema["additionalProperties"] = False
-        return schema
-
-
 def ticket_serializer_class(membership: Membership) -> type[serializers.ModelSerializer]:
     """The ticket's shape for this caller: the desk's for staff, the portal's
     for requesters."""
     return TicketSerializer if membership.is_agent else RequesterTicketSerializer
 
 
-# What a ticket route answers: one shape or the other, by the caller's role.
-TICKET_FOR_CALLER = PolymorphicProxySerializer(
-    component_name="TicketForCaller",
-    serializers=[TicketSerializer, RequesterTicketSerializer],
-    resource_type_field_name=None,
-)
+TICKET_FOR_CALLER = for_caller("TicketForCaller", TicketSerializer, RequesterTicketSerializer)
 
 
 class CommentSerializer(serializers.ModelSerializer):
@@ -360,7 +380,7 @@ class CommentSerializer(serializers.ModelSerializer):
         return comment.author.email if comment.author else None
 
 
-class RequesterCommentSerializer(serializers.ModelSerializer):
+class RequesterCommentSerializer(RequesterShape):
     """A reply as the portal shows it to a requester: who wrote it by name
     (staff e-mail addresses stay with the desk), whether the support team
     wrote it, never an internal note."""
@@ -381,23 +401,7 @@ class RequesterCommentSerializer(serializers.ModelSerializer):
         return comment.author_id in support
 
 
-class RequesterCommentSchema(OpenApiSerializerExtension):
-    """``additionalProperties: false``, as the requester's ticket shape."""
-
-    target_class = RequesterCommentSerializer
-
-    def map_serializer(self, auto_schema: Any, direction: Any) -> Any:
-        schema = auto_schema._map_basic_serializer(self.target, direction)
-        schema["additionalProperties"] = False
-        return schema
-
-
-# What the conversation answers: the desk's shape for staff, the portal's for requesters.
-COMMENT_FOR_CALLER = PolymorphicProxySerializer(
-    component_name="CommentForCaller",
-    serializers=[CommentSerializer, RequesterCommentSerializer],
-    resource_type_field_name=None,
-)
+COMMENT_FOR_CALLER = for_caller("CommentForCaller", CommentSerializer, RequesterCommentSerializer)
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
@@ -447,7 +451,7 @@ class EventSerializer(serializers.ModelSerializer):
         return event.actor.email if event.actor else event.actor_name
 
 
-class RequesterEventSerializer(serializers.ModelSerializer):
+class RequesterEventSerializer(RequesterShape):
     """What happened to the request, as the portal's timeline tells it: the
     status moves, who made them by name (``null`` for the system or an
     automation), and no notes (the desk's words)."""
@@ -466,17 +470,6 @@ class RequesterEventSerializer(serializers.ModelSerializer):
         if event.actor is not None:
             return event.actor.display_name
         return event.actor_name if event.actor_kind == "user" else None
-
-
-class RequesterEventSchema(OpenApiSerializerExtension):
-    """``additionalProperties: false``, as the requester's ticket shape."""
-
-    target_class = RequesterEventSerializer
-
-    def map_serializer(self, auto_schema: Any, direction: Any) -> Any:
-        schema = auto_schema._map_basic_serializer(self.target, direction)
-        schema["additionalProperties"] = False
-        return schema
 
 
 # --- Input -----------------------------------------------------------------------------
@@ -758,11 +751,8 @@ class TicketViewSet(  # type: ignore[misc]
 
     @extend_schema(
         methods=["GET"],
-        responses=PolymorphicProxySerializer(
-            component_name="CommentForCaller",
-            serializers=[CommentSerializer, RequesterCommentSerializer],
-            resource_type_field_name=None,
-            many=True,
+        responses=for_caller(
+            "CommentForCaller", CommentSerializer, RequesterCommentSerializer, many=True
         ),
         summary="The conversation",
     )
@@ -808,11 +798,8 @@ class TicketViewSet(  # type: ignore[misc]
         ).data
 
     @extend_schema(
-        responses=PolymorphicProxySerializer(
-            component_name="EventForCaller",
-            serializers=[EventSerializer, RequesterEventSerializer],
-            resource_type_field_name=None,
-            many=True,
+        responses=for_caller(
+            "EventForCaller", EventSerializer, RequesterEventSerializer, many=True
         ),
         summary="The audit trail",
     )
