@@ -3,6 +3,7 @@
 
 from django.urls import URLPattern, URLResolver, include, path
 
+from catalog import api as catalog_api
 from servicedesk import urls as core
 from slo import api as slo_api
 from tickets import api as tickets_api
@@ -15,6 +16,7 @@ tenant_patterns: list[URLPattern | URLResolver] = [
     path("desk/", desk.queue, name="desk"),
     path("", include("tickets.urls")),
     path("", include("slo.urls")),
+    path("", include("catalog.urls")),
 ]
 
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -22,6 +24,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("t/<slug:tenant_slug>/", include(tenant_patterns)),
     path("api/v1/", include(tickets_api.router.urls)),
     path("api/v1/", include(slo_api.router.urls)),
+    path("api/v1/", include(catalog_api.router.urls)),
 ]
 
 # Every uncaught exception; a database that cannot be reached answers 503.

@@ -129,6 +129,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "axes",
     "csp",
+    "heroicons",
     "servicedesk",
     "tickets",
     "catalog",

@@ -28,6 +28,9 @@ from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
+from catalog import services as catalog
+from catalog.models import CatalogItem, Order
+from catalog.models import Service as CatalogService
 from servicedesk.models import ApiToken, Invitation, Membership, Role, Team, Tenant, User
 from servicedesk.rls import set_current_tenant
 from slo import services as sla
@@ -63,6 +66,15 @@ class SlaWorld:
 
 
 @dataclass
+class CatalogWorld:
+    """A published catalog item with a form, and a requester's order of it."""
+
+    service: CatalogService
+    item: CatalogItem
+    order: Order
+
+
+@dataclass
 class TicketWorld:
     """A tenant's ticket with a public reply, an internal note, a file, its
     events, a watcher and a saved view: something for every ticket route to
@@ -75,6 +87,7 @@ class TicketWorld:
     saved_view: SavedView
     category: Category
     sla: SlaWorld
+    catalog: CatalogWorld
 
 
 def build_ticket_world(
@@ -131,6 +144,27 @@ def build_ticket_world(
     )
     attachment = Attachment.objects.for_tenant(tenant).get(ticket=ticket)
     clocks = list(Clock.objects.for_tenant(tenant).filter(ticket=ticket).order_by("pk"))
+    service = catalog.service_create(tenant=tenant, name=f"{label} Telephony", owner_team=team)
+    item = catalog.item_create(
+        tenant=tenant,
+        name=f"{label} desk phone",
+        category="Hardware",
+        short_description=f"{label} handset on your desk",
+        service=service,
+        team=team,
+        status="published",
+        form_schema=[
+            {"key": "extension", "type": "text", "label": f"{label} extension wanted"},
+            {"key": "owner", "type": "person", "label": "Owner"},
+        ],
+    )
+    with notifications_muted():
+        order_ticket = catalog.order_place(
+            membership=members[Role.REQUESTER],
+            item=item,
+            answers={"extension": f"{label} 4711", "owner": requester.pk},
+        )
+    order = Order.objects.for_tenant(tenant).get(ticket=order_ticket)
     return TicketWorld(
         ticket,
         comment,
@@ -139,6 +173,7 @@ def build_ticket_world(
         saved_view,
         category,
         SlaWorld(calendar, policy, escalation, clocks),
+        CatalogWorld(service, item, order),
     )
 
 

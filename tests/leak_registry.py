@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from catalog.models import CatalogItem, Order
 from servicedesk.models import ApiToken, AuditEvent, Invitation, Membership, Role, Team
 from slo.models import Calendar, Clock, Escalation, Policy
 from tests.conftest import TicketWorld, World
@@ -45,6 +46,7 @@ FOREIGN_VALUES: dict[str, Callable[[World], Any]] = {
     "calendar_id": lambda w: tickets_of(w).sla.calendar.pk,
     "policy_id": lambda w: tickets_of(w).sla.policy.pk,
     "escalation_id": lambda w: tickets_of(w).sla.escalation.pk,
+    "item_id": lambda w: tickets_of(w).catalog.item.pk,
 }
 
 
@@ -83,6 +85,10 @@ def foreign_markers(world: World) -> list[str]:
                 world.tickets.sla.calendar.name,
                 world.tickets.sla.policy.name,
                 f"{world.tenant.slug.title()} holiday",
+                world.tickets.catalog.service.name,
+                world.tickets.catalog.item.name,
+                world.tickets.catalog.item.short_description,
+                world.tickets.catalog.order.answers["extension"],
             ]
             if world.tickets
             else []
@@ -115,6 +121,12 @@ def foreign_fingerprint(world: World) -> tuple[Any, ...]:
             .values_list("pk", "name", "scopes", "expires_at", "revoked_at", "last_used_at")
         ),
         AuditEvent.objects.for_tenant(tenant).count(),
+        tuple(
+            CatalogItem.objects.for_tenant(tenant)
+            .order_by("pk")
+            .values_list("pk", "status", "schema_version", "updated_at")
+        ),
+        tuple(Order.objects.for_tenant(tenant).order_by("pk").values_list("pk", "ticket_id")),
         tuple(
             Ticket.objects.for_tenant(tenant)
             .order_by("pk")

@@ -865,21 +865,30 @@ class TicketViewSet(  # type: ignore[misc]
         return cast(dict[str, Any], serializer.validated_data)
 
     def _out(self, ticket: Ticket) -> dict[str, Any]:
-        """The ticket as it is now, after a write (or as ``retrieve`` found it).
-        ``ticket`` came through the visibility check already, so the re-read
-        goes by key alone -- a cheaper query than the visibility filter."""
-        fresh = selectors.with_list_relations(
-            Ticket.objects.for_tenant(self.membership.tenant_id).filter(pk=ticket.pk),
-            self.membership.tenant_id,
-        ).get()
-        return self._data(fresh)
+        return ticket_json(self.membership, ticket)
 
     def _data(self, ticket: Ticket) -> dict[str, Any]:
-        """One ticket's JSON, with what other apps add to it."""
-        now = timezone.now()
-        context = {**contributed_context(self.membership, [ticket], now), "now": now}
-        serializer_class = ticket_serializer_class(self.membership)
-        return cast(dict[str, Any], serializer_class(ticket, context=context).data)
+        return _ticket_data(self.membership, ticket)
+
+
+def ticket_json(membership: Membership, ticket: Ticket) -> dict[str, Any]:
+    """The ticket as it is now, after a write, in the caller's shape: what
+    an API that opens or changes a ticket answers. ``ticket`` came through
+    the visibility check already, so the re-read goes by key alone -- a
+    cheaper query than the visibility filter."""
+    fresh = selectors.with_list_relations(
+        Ticket.objects.for_tenant(membership.tenant_id).filter(pk=ticket.pk),
+        membership.tenant_id,
+    ).get()
+    return _ticket_data(membership, fresh)
+
+
+def _ticket_data(membership: Membership, ticket: Ticket) -> dict[str, Any]:
+    """One ticket's JSON, with what other apps add to it."""
+    now = timezone.now()
+    context = {**contributed_context(membership, [ticket], now), "now": now}
+    serializer_class = ticket_serializer_class(membership)
+    return cast(dict[str, Any], serializer_class(ticket, context=context).data)
 
 
 # A SimpleRouter: no browsable API root, every route is a tenant-gated viewset.

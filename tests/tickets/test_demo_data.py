@@ -15,6 +15,7 @@ from django.db.models import Count, F, Q
 from django.test import override_settings
 from django.utils import timezone
 
+from catalog.demo import DEMO_ORDERS
 from servicedesk.models import Membership, Role, Team, Tenant
 from servicedesk.rls import tenant_context
 from tickets import services
@@ -192,12 +193,14 @@ def test_seed_demo_files_each_tenant_once(media):
         tenant.slug: Ticket.objects.for_tenant(tenant).count()
         for tenant in Tenant.objects.filter(slug__in=["acme", "globex"])
     }
-    assert totals == {"acme": 25, "globex": 25}
+    # The story's tickets, and the requests the demo catalog's orders opened.
+    each = 25 + len(DEMO_ORDERS)
+    assert totals == {"acme": each, "globex": each}
     events = TicketEvent.objects.unscoped().count()
 
     second = seed_demo(25)
     assert second == first
-    assert Ticket.objects.unscoped().count() == 50
+    assert Ticket.objects.unscoped().count() == 2 * each
     assert TicketEvent.objects.unscoped().count() == events
     assert not Notification.objects.unscoped().exists()
     # The teams a tenant admin would have added are there once.
