@@ -58,8 +58,7 @@ class CatalogOrderField(serializers.Field):
         super().__init__(
             read_only=True,
             allow_null=True,
-            help_text="The catalog order this request came from, with its answers; "
-            "null otherwise.",
+            help_text="The catalog order this request came from, with its answers; null otherwise.",
         )
 
     def to_representation(self, value: presenters.OrderView | None) -> dict[str, Any] | None:
@@ -83,6 +82,11 @@ def _load_orders(
 
 
 def register() -> None:
+    extensions.portal_actions.register(
+        extensions.PortalAction(
+            name="catalog", order=10, label="Order something", url_name="catalog:portal_catalog"
+        )
+    )
     for panels in (extensions.desk_panels, extensions.portal_panels):
         panels.register(
             extensions.TicketPanel(

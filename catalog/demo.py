@@ -321,6 +321,4 @@ def _orders(cast: Cast, items: dict[str, CatalogItem]) -> None:
     with notifications_muted():
         for who, name, answers in DEMO_ORDERS:
             filled = {k: manager if k == "manager" else v for k, v in answers.items()}
-            services.order_place(
-                membership=cast.requesters[who], item=items[name], answers=filled
-            )
+            services.order_place(membership=cast.requesters[who], item=items[name], answers=filled)

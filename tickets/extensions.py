@@ -71,6 +71,21 @@ def shown_panels(panels: Registry[TicketPanel], request: PanelRequest) -> list[S
     return shown
 
 
+@dataclass(frozen=True)
+class PortalAction:
+    """A way into another app from the portal's front page, beside "Report
+    a problem" (the catalog's "Order something"): a label and the URL name
+    of its page, reversed with the tenant's slug."""
+
+    name: str
+    order: int
+    label: str
+    url_name: str
+
+
+portal_actions: Registry[PortalAction] = Registry("portal action")
+
+
 # --- The desk's queues -------------------------------------------------------------------
 
 

@@ -142,6 +142,10 @@ def home(request: TenantRequest, tenant_slug: str) -> HttpResponse:
         {
             "showing": showing,
             "counts": counts,
+            "actions": [
+                (action.label, reverse(action.url_name, args=[tenant_slug]))
+                for action in extensions.portal_actions
+            ],
             "page": page,
             "rows": rows,
             "query": "show=closed" if showing == "closed" else "",
