@@ -97,6 +97,34 @@ def service_create(*, tenant: Tenant, owner_team: Team | None = None, **fields: 
     return service
 
 
+SERVICE_FIELDS = frozenset(
+    {"name", "description", "kind", "owner_team", "status", "criticality", "visibility"}
+)
+
+
+@transaction.atomic
+def service_update(*, service: Service, **changes: Any) -> Service:
+    unknown = set(changes) - SERVICE_FIELDS
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "No such setting."))
+    service = Service.objects.for_tenant(service.tenant_id).select_for_update().get(pk=service.pk)
+    for name, value in changes.items():
+        setattr(service, name, value)
+    owner = service.owner_team
+    if owner is not None and owner.tenant_id != service.tenant_id:
+        raise ValidationError({"owner_team": "Choose one of this organisation's teams."})
+    service.full_clean(exclude=["tenant", "owner_team"], validate_unique=False)
+    duplicate = (
+        Service.objects.for_tenant(service.tenant_id)
+        .filter(name__iexact=service.name)
+        .exclude(pk=service.pk)
+    )
+    if duplicate.exists():
+        raise ValidationError({"name": "A service of this name exists."})
+    service.save()
+    return service
+
+
 def check_answers(item: CatalogItem, raw: Any) -> dict[str, Any]:
     """The answers as the item's form takes them, or ``AnswersInvalid``."""
     tenant_id = item.tenant_id

@@ -70,6 +70,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, cast
 
 import django_filters
@@ -198,6 +199,36 @@ class BooleanFilter(django_filters.BooleanFilter):
     """A django-filter ``BooleanFilter`` that refuses ``?unassigned=maybe``."""
 
     field_class = StrictBooleanField
+
+
+# The widest offsets in use anywhere (UTC-12 to UTC+14); the database
+# refuses some wider ones that Python accepts.
+MAX_UTC_OFFSET = timedelta(hours=14)
+
+
+class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 date-time, refused with a message when its offset is not
+    one a clock uses or it leaves the years 1-9999 once in UTC, and handed
+    on in UTC."""
+
+    def to_python(self, value: Any) -> datetime | None:
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        offset = parsed.utcoffset()
+        if offset is not None and abs(offset) > MAX_UTC_OFFSET:
+            raise DjangoValidationError("Give a UTC offset between -14:00 and +14:00.")
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:
+            raise DjangoValidationError("Give a time between the years 1 and 9999.") from None
+
+
+class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """A django-filter ``IsoDateTimeFilter`` that never hands the database
+    an offset or a year it cannot take (a 400, not a 500)."""
+
+    field_class = UtcIsoDateTimeField
 
 
 UNKNOWN_PARAMETER = "unknown_parameter"

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from catalog.models import CatalogItem, Order
+from catalog.models import Service as CatalogService
 from servicedesk.models import ApiToken, AuditEvent, Invitation, Membership, Role, Team
 from slo.models import Calendar, Clock, Escalation, Policy
 from tests.conftest import TicketWorld, World
@@ -47,6 +48,7 @@ FOREIGN_VALUES: dict[str, Callable[[World], Any]] = {
     "policy_id": lambda w: tickets_of(w).sla.policy.pk,
     "escalation_id": lambda w: tickets_of(w).sla.escalation.pk,
     "item_id": lambda w: tickets_of(w).catalog.item.pk,
+    "service_id": lambda w: tickets_of(w).catalog.service.pk,
 }
 
 
@@ -127,6 +129,11 @@ def foreign_fingerprint(world: World) -> tuple[Any, ...]:
             .values_list("pk", "status", "schema_version", "updated_at")
         ),
         tuple(Order.objects.for_tenant(tenant).order_by("pk").values_list("pk", "ticket_id")),
+        tuple(
+            CatalogService.objects.for_tenant(tenant)
+            .order_by("pk")
+            .values_list("pk", "name", "status", "visibility")
+        ),
         tuple(
             Ticket.objects.for_tenant(tenant)
             .order_by("pk")

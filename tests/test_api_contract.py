@@ -34,6 +34,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+from catalog import services as catalog
 from servicedesk.models import API_SCOPES, Role
 from slo import services as sla
 from tests.servicedesk.factories import ApiTokenFactory
@@ -111,6 +112,20 @@ def contract_world(world, settings, wsgi_in_test_transaction):
             title="A new mouse",
             description="",
         )
+    service = catalog.service_create(tenant=world.tenant, name="Telephony")
+    item = catalog.item_create(
+        tenant=world.tenant,
+        name="Desk phone",
+        category="Hardware",
+        short_description="A handset",
+        service=service,
+        status="published",
+        form_schema=[{"key": "extension", "type": "number", "label": "Extension", "integer": True}],
+    )
+    with notifications_muted():
+        catalog.order_place(
+            membership=world.members[Role.REQUESTER], item=item, answers={"extension": 4711}
+        )
     tokens = {
         role: ApiTokenFactory(
             tenant=world.tenant, user=world.user(role), scopes=list(API_SCOPES)
@@ -122,6 +137,8 @@ def contract_world(world, settings, wsgi_in_test_transaction):
         "calendar_id": calendar.pk,
         "policy_id": policy.pk,
         "escalation_id": escalation.pk,
+        "item_id": item.pk,
+        "service_id": service.pk,
     }
     return path_values, tokens
 

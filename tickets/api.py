@@ -38,7 +38,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from servicedesk.api_base import BooleanFilter, TenantGenericViewSet
+from servicedesk.api_base import BooleanFilter, IsoDateTimeFilter, TenantGenericViewSet
 from servicedesk.links import absolute_url
 from servicedesk.models import Membership, Role, Team, User
 from servicedesk.parsers import JSONParser
@@ -569,9 +569,9 @@ class TicketFilter(django_filters.FilterSet):
     tag = django_filters.CharFilter(method="filter_tag")
     unassigned = BooleanFilter(field_name="assignee", lookup_expr="isnull")
     confidential = BooleanFilter(field_name="is_confidential")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    updated_after = IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     q = django_filters.CharFilter(method="filter_text", max_length=200, label="Text search")
 
     class Meta:

@@ -354,3 +354,72 @@ def test_catalog_items_are_unique_by_name_in_a_tenant(world):
         make_item(world, "laptop")
     assert "name" in caught.value.message_dict
     assert CatalogItem.objects.for_tenant(world.tenant).count() == 1
+
+
+class TestAdminApi:
+    def api(self, world, role=Role.ADMIN, scopes=("catalog:admin",)):
+        token = ApiTokenFactory(tenant=world.tenant, user=world.user(role), scopes=list(scopes))
+        return Client(HTTP_AUTHORIZATION=f"Bearer {token.secret}")
+
+    def send(self, client, method, path, body):
+        return getattr(client, method)(
+            f"/api/v1/catalog/admin/{path}", json.dumps(body), content_type="application/json"
+        )
+
+    def test_an_admin_builds_a_service_and_an_item_then_edits_its_form(self, world):
+        admin = self.api(world)
+        service = self.send(
+            admin, "post", "services/", {"name": "Phones", "owner_team": world.team.slug}
+        )
+        assert service.status_code == 201, service.content
+        created = self.send(
+            admin,
+            "post",
+            "items/",
+            {"name": "Desk phone", "category": "Hardware", "short_description": "A phone",
+             "service": service.json()["id"], "team": world.team.slug, "form_schema": LAPTOP_FORM},
+        )  # fmt: skip
+        assert created.status_code == 201, created.content
+        item_id = created.json()["id"]
+        assert created.json()["status"] == "draft"
+        edited = self.send(
+            admin, "patch", f"items/{item_id}/",
+            {"status": "published", "form_schema": LAPTOP_FORM[:2]},
+        )  # fmt: skip
+        assert edited.status_code == 200
+        assert edited.json()["schema_version"] == 2
+        listed = admin.get("/api/v1/catalog/admin/items/").json()
+        assert [row["name"] for row in listed["results"]] == ["Desk phone"]
+
+    def test_a_broken_form_is_400_with_the_reason_and_nothing_saved(self, world):
+        item = make_item(world)
+        response = self.send(
+            self.api(world), "patch", f"items/{item.pk}/",
+            {"form_schema": [{"key": "a", "type": "text", "label": "A"}] * 2},
+        )  # fmt: skip
+        assert response.status_code == 400
+        assert "used twice" in response.json()["form_schema"][0]
+        item.refresh_from_db()
+        assert (item.schema_version, item.form_schema) == (1, LAPTOP_FORM)
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            {"name": "X", "category": "C", "short_description": "S", "team": "no-such-team"},
+            {"name": "X", "category": "C", "short_description": "S", "service": 10**15},
+            {"name": "X", "category": "C", "short_description": "S", "icon": "skull"},
+            {"name": "X", "category": "C", "short_description": "S", "form_schema": "text"},
+            {"name": ["X"], "category": "C", "short_description": "S"},
+        ],
+    )
+    def test_bad_items_are_400(self, world, body):
+        response = self.send(self.api(world), "post", "items/", body)
+        assert response.status_code == 400
+        assert not CatalogItem.objects.for_tenant(world.tenant).exists()
+
+    def test_agents_and_other_scopes_are_refused(self, world):
+        assert (
+            self.api(world, role=Role.AGENT).get("/api/v1/catalog/admin/items/").status_code == 403
+        )
+        wrong_scope = self.api(world, scopes=("tickets:read",))
+        assert wrong_scope.get("/api/v1/catalog/admin/items/").status_code == 403

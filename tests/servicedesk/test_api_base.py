@@ -636,3 +636,21 @@ def test_the_handler_converts_what_django_raises():
     assert denied.status_code == 403
     assert denied.data["code"] == "permission_denied"
     assert exception_handler(RuntimeError("boom"), {}) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["0226-09-21T08:50:07.666832-19:14", "2026-01-01T00:00:00+23:59", "0001-01-01T00:00:00+01:00"],
+)
+def test_a_date_time_filter_refuses_what_the_database_cannot_take(value):
+    from servicedesk.api_base import UtcIsoDateTimeField
+
+    with pytest.raises(DjangoValidationError):
+        UtcIsoDateTimeField().clean(value)
+
+
+def test_a_date_time_filter_hands_on_utc():
+    from servicedesk.api_base import UtcIsoDateTimeField
+
+    parsed = UtcIsoDateTimeField().clean("2026-12-03T10:00:00+14:00")
+    assert parsed.isoformat() == "2026-12-02T20:00:00+00:00"
