@@ -23,6 +23,7 @@ from tickets.services.common import BODY_MAX
 @pytest.fixture(autouse=True)
 def empty_cache():
     cache.clear()
+    markup.forget_recent()
     yield
     cache.clear()
 
