@@ -23,7 +23,14 @@ from django.utils.timezone import template_localtime
 WIDGETS = "django/forms/widgets/"
 INPUT_TEMPLATES = frozenset(
     f"{WIDGETS}{name}.html"
-    for name in ("text", "number", "email", "url", "password", "hidden", "search", "tel")
+    for name in (
+        "text", "number", "email", "url", "password", "hidden", "search", "tel", "checkbox"
+    )
+)
+TEXTAREA_TEMPLATE = f"{WIDGETS}textarea.html"
+# An empty error list renders nothing: every field's ``{{ field.errors }}``.
+ERROR_TEMPLATES = frozenset(
+    f"django/forms/errors/{kind}/{name}.html" for kind in ("list", "dict") for name in ("default", "ul")
 )
 SELECT_TEMPLATE = f"{WIDGETS}select.html"
 OPTION_TEMPLATE = f"{WIDGETS}select_option.html"
@@ -81,11 +88,20 @@ class FastWidgets(DjangoTemplates):
         return SafeString(fast)
 
     def _fast(self, template_name: str, context: Mapping[str, Any]) -> str | None:
+        if template_name in ERROR_TEMPLATES:
+            return None if context.get("errors") else ""
         widget = context.get("widget")
         if not isinstance(widget, Mapping):
             return None
         if template_name in INPUT_TEMPLATES:
             return _input(widget)
+        if template_name == TEXTAREA_TEMPLATE:
+            value = widget["value"]
+            shown = _text(value) if value else ""
+            return (
+                f'<textarea name="{_text(widget["name"])}"{_attrs(widget["attrs"])}>\n'
+                f"{shown}</textarea>"
+            )
         if template_name == SELECT_TEMPLATE:
             return self._select(widget, context)
         return None

@@ -444,28 +444,36 @@ def ticket_tags(*, ticket: Ticket) -> list[str]:
 
 def ticket_links(*, ticket: Ticket, viewer: Viewer | Membership) -> dict[str, Any]:
     """Parent, children, duplicates, problem, incidents and changes, each
-    limited to what the viewer may see."""
-    visible = with_list_relations(visible_tickets(viewer), ticket.tenant_id)
-    links = ChangeLink.objects.for_tenant(ticket.tenant_id)
+    limited to what the viewer may see: two queries, the change links and
+    then every linked ticket at once."""
+    pairs = list(
+        ChangeLink.objects.for_tenant(ticket.tenant_id)
+        .filter(Q(to_ticket=ticket) | Q(from_ticket=ticket))
+        .values_list("from_ticket_id", "to_ticket_id")
+    )
+    change_ids = {source for source, target in pairs if target == ticket.pk}
+    fix_ids = {target for source, target in pairs if source == ticket.pk}
+    named = {ticket.parent_id, ticket.duplicate_of_id, ticket.problem_id} - {None}
+    linked = list(
+        visible_tickets(viewer)
+        .filter(
+            Q(parent=ticket)
+            | Q(duplicate_of=ticket)
+            | Q(problem=ticket)
+            | Q(pk__in=change_ids | fix_ids | named)
+        )
+        .order_by("pk")
+    )
+    by_pk = {other.pk: other for other in linked}
     return {
-        "parent": visible.filter(pk=ticket.parent_id).first() if ticket.parent_id else None,
-        "children": list(visible.filter(parent=ticket).order_by("pk")),
-        "duplicate_of": visible.filter(pk=ticket.duplicate_of_id).first()
-        if ticket.duplicate_of_id
-        else None,
-        "duplicates": list(visible.filter(duplicate_of=ticket).order_by("pk")),
-        "problem": visible.filter(pk=ticket.problem_id).first() if ticket.problem_id else None,
-        "incidents": list(visible.filter(problem=ticket).order_by("pk")),
-        "changes": list(
-            visible.filter(pk__in=links.filter(to_ticket=ticket).values("from_ticket_id")).order_by(
-                "pk"
-            )
-        ),
-        "fixes": list(
-            visible.filter(pk__in=links.filter(from_ticket=ticket).values("to_ticket_id")).order_by(
-                "pk"
-            )
-        ),
+        "parent": by_pk.get(ticket.parent_id) if ticket.parent_id else None,
+        "children": [other for other in linked if other.parent_id == ticket.pk],
+        "duplicate_of": by_pk.get(ticket.duplicate_of_id) if ticket.duplicate_of_id else None,
+        "duplicates": [other for other in linked if other.duplicate_of_id == ticket.pk],
+        "problem": by_pk.get(ticket.problem_id) if ticket.problem_id else None,
+        "incidents": [other for other in linked if other.problem_id == ticket.pk],
+        "changes": [other for other in linked if other.pk in change_ids],
+        "fixes": [other for other in linked if other.pk in fix_ids],
     }
 
 

@@ -53,6 +53,9 @@ def test_each_widget_renders_as_the_templates_do(bound):
         plain = Everything(data if bound else None, renderer=TEMPLATES)
         fast = Everything(data if bound else None, renderer=FAST)
         assert str(fast[field]) == str(plain[field]), field
+        assert str(fast[field].errors) == str(plain[field].errors), field
+    assert str(fast.non_field_errors()) == str(plain.non_field_errors())
+    assert str(fast.errors) == str(plain.errors)
 
 
 # CSRF tokens are masked afresh on every response.
