@@ -1034,10 +1034,10 @@ def main() -> None:
         if args.explain:
             page = count_queries(fixture, "GET", ticket_urls[50])
             explain(fixture, f"GET {ticket_urls[50]}", page, slowest=3)
+            explain(fixture, f"GET {desk_url}", counts["desk"], slowest=3)
         if args.cpu_only:
             return
         if args.explain:
-            explain(fixture, f"GET {desk_url}", counts["desk"], slowest=3)
             explain(fixture, f"GET {api_url}", counts["api"], slowest=2)
             explain(fixture, f"POST {api_url}", counts["create"], slowest=0)
             print()

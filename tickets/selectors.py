@@ -341,21 +341,26 @@ def get_saved_view(*, membership: Membership, view_id: int, own: bool = False) -
 # --- One ticket ----------------------------------------------------------------------
 
 
-def ticket_comments(*, ticket: Ticket, viewer: Viewer | Membership) -> QuerySet[Comment]:
+def ticket_comments(
+    *, ticket: Ticket, viewer: Viewer | Membership, with_files: bool = True
+) -> QuerySet[Comment]:
+    """The comments the viewer may read, with their files unless the caller
+    holds the ticket's files already (``with_files=False``)."""
     if isinstance(viewer, Membership):
         viewer = Viewer.of(viewer)
     comments = (
         Comment.objects.for_tenant(ticket.tenant_id)
         .filter(ticket=ticket)
         .select_related("author")
-        .prefetch_related(
+        .order_by("created_at", "pk")
+    )
+    if with_files:
+        comments = comments.prefetch_related(
             Prefetch(
                 "attachments",
                 Attachment.objects.for_tenant(ticket.tenant_id).order_by("created_at", "pk"),
             )
         )
-        .order_by("created_at", "pk")
-    )
     if not viewer.is_staff:
         comments = comments.filter(is_internal=False)
     return comments
@@ -409,11 +414,14 @@ class TimelineEntry:
     event: TicketEvent | None = None
 
 
-def ticket_timeline(*, ticket: Ticket, viewer: Viewer | Membership) -> list[TimelineEntry]:
-    """Comments and events interleaved by time (two queries plus the files)."""
+def ticket_timeline(
+    *, ticket: Ticket, viewer: Viewer | Membership, with_files: bool = True
+) -> list[TimelineEntry]:
+    """Comments and events interleaved by time (two queries plus the files,
+    unless ``with_files`` is off: the caller reads them from the ticket's)."""
     entries = [
         TimelineEntry(at=c.created_at, comment=c)
-        for c in ticket_comments(ticket=ticket, viewer=viewer)
+        for c in ticket_comments(ticket=ticket, viewer=viewer, with_files=with_files)
     ]
     # A comment already shows itself; its "commented" event would say it twice.
     entries += [

@@ -97,7 +97,7 @@ def _render_queue(
         filters=query.filters,
         team_ids=team_ids,
         now=now,
-    )
+    ).defer("description")  # a row shows no description: don't fetch fifty of them
     paginator = Paginator(tickets, PER_PAGE)
     if query.queue in counts and query.filters == selectors.QueueFilters(sort=query.filters.sort):
         # Unfiltered, the queue holds what the side list counted already.
