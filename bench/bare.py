@@ -79,7 +79,7 @@ CREATE INDEX IF NOT EXISTS {TABLE}_outbox_pending
     ON {TABLE}_outbox (created_at) WHERE delivered_at IS NULL;
 INSERT INTO {TABLE}_counter (tenant_id, kind, last_number) VALUES (1, 'incident', 0)
     ON CONFLICT DO NOTHING;
-"""
+"""  # noqa: S608 - the table names are ours
 WRITES_TABLES = (f"{TABLE}_outbox", f"{TABLE}_event", f"{TABLE}_ticket")
 
 

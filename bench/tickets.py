@@ -1017,7 +1017,9 @@ def main() -> None:
             "insert": count_queries(fixture, "POST", bare_url, bare_body(0)),
         }
         fixture.timeline_keys = {n: timeline_ticket(fixture, n) for n in (10, 50)}
-        ticket_urls = {n: f"/t/{fixture.slug}/desk/tickets/{key}/" for n, key in fixture.timeline_keys.items()}
+        ticket_urls = {
+            n: f"/t/{fixture.slug}/desk/tickets/{key}/" for n, key in fixture.timeline_keys.items()
+        }
         cpu = {
             "ticket": cpu_cost(fixture, "GET", ticket_urls[50]),
             "ticket10": cpu_cost(fixture, "GET", ticket_urls[10], rounds=5),

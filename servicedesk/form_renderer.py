@@ -16,21 +16,31 @@ from typing import Any
 
 from django.forms.renderers import DjangoTemplates
 from django.utils.formats import localize
-from django.utils.html import conditional_escape
-from django.utils.safestring import SafeData, SafeString, mark_safe
-from django.utils.timezone import template_localtime
+from django.utils.html import conditional_escape, escape
+from django.utils.safestring import SafeData, SafeString
+from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # not in the stubs
 
 WIDGETS = "django/forms/widgets/"
 INPUT_TEMPLATES = frozenset(
     f"{WIDGETS}{name}.html"
     for name in (
-        "text", "number", "email", "url", "password", "hidden", "search", "tel", "checkbox"
+        "text",
+        "number",
+        "email",
+        "url",
+        "password",
+        "hidden",
+        "search",
+        "tel",
+        "checkbox",
     )
 )
 TEXTAREA_TEMPLATE = f"{WIDGETS}textarea.html"
 # An empty error list renders nothing: every field's ``{{ field.errors }}``.
 ERROR_TEMPLATES = frozenset(
-    f"django/forms/errors/{kind}/{name}.html" for kind in ("list", "dict") for name in ("default", "ul")
+    f"django/forms/errors/{kind}/{name}.html"
+    for kind in ("list", "dict")
+    for name in ("default", "ul")
 )
 SELECT_TEMPLATE = f"{WIDGETS}select.html"
 OPTION_TEMPLATE = f"{WIDGETS}select_option.html"
@@ -49,7 +59,8 @@ def _stringformat(value: Any) -> str:
         formatted = f"{value}"
     except (ValueError, TypeError):
         return ""
-    return str(conditional_escape(mark_safe(formatted) if isinstance(value, SafeData) else formatted))
+    # A safe value stays unescaped, as the filter marks its output safe then.
+    return formatted if isinstance(value, SafeData) else str(escape(formatted))
 
 
 def _attrs(attrs: Mapping[str, Any]) -> str:
@@ -58,7 +69,9 @@ def _attrs(attrs: Mapping[str, Any]) -> str:
     for name, value in attrs.items():
         if value is False:
             continue
-        parts.append(f" {_text(name)}" if value is True else f' {_text(name)}="{_stringformat(value)}"')
+        parts.append(
+            f" {_text(name)}" if value is True else f' {_text(name)}="{_stringformat(value)}"'
+        )
     return "".join(parts)
 
 
