@@ -392,9 +392,7 @@ class TestLinks:
         services.ticket_link(actor=agent, ticket=ticket, relation="change", other=change)
         for child in [*children, hidden_child]:
             services.ticket_link(actor=agent, ticket=child, relation="parent", other=ticket)
-        Ticket.objects.for_tenant(world.tenant).filter(pk=ticket.pk).update(
-            duplicate_of=original
-        )
+        Ticket.objects.for_tenant(world.tenant).filter(pk=ticket.pk).update(duplicate_of=original)
         ticket = Ticket.objects.for_tenant(world.tenant).get(pk=ticket.pk)
         with django_assert_num_queries(2):
             links = selectors.ticket_links(ticket=ticket, viewer=agent.viewer)
