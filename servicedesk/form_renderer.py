@@ -43,6 +43,11 @@ ERROR_TEMPLATES = frozenset(
     for name in ("default", "ul")
 )
 SELECT_TEMPLATE = f"{WIDGETS}select.html"
+# Radios and checkboxes: multiple_input.html around one input_option.html each.
+CHOICE_INPUT_TEMPLATES = frozenset((f"{WIDGETS}radio.html", f"{WIDGETS}checkbox_select.html"))
+CHOICE_OPTION_TEMPLATES = frozenset(
+    (f"{WIDGETS}radio_option.html", f"{WIDGETS}checkbox_option.html")
+)
 OPTION_TEMPLATE = f"{WIDGETS}select_option.html"
 
 
@@ -91,6 +96,16 @@ def _option(option: Mapping[str, Any]) -> str:
     )
 
 
+def _choice_option(option: Mapping[str, Any]) -> str:
+    """``radio_option.html`` / ``checkbox_option.html`` as included: the
+    input, wrapped in its label, with the templates' newlines."""
+    if not option["wrap_label"]:
+        return f"{_input(option)}\n\n\n"
+    target = option["attrs"].get("id")
+    opening = f'<label for="{_text(target)}">' if target else "<label>"
+    return f"{opening}{_input(option)}\n {_text(option['label'])}</label>\n\n"
+
+
 class FastWidgets(DjangoTemplates):
     """Django's template renderer, with inputs and selects built in Python."""
 
@@ -117,7 +132,31 @@ class FastWidgets(DjangoTemplates):
             )
         if template_name == SELECT_TEMPLATE:
             return self._select(widget, context)
+        if template_name in CHOICE_INPUT_TEMPLATES:
+            return self._choice_inputs(widget)
         return None
+
+    def _choice_inputs(self, widget: Mapping[str, Any]) -> str | None:
+        """``multiple_input.html``, its options as the stock option templates
+        write them (each include keeps its closing newline)."""
+        attrs = widget["attrs"]
+        parts = [
+            "<div",
+            f' id="{_text(attrs["id"])}"' if attrs.get("id") else "",
+            f' class="{_text(attrs["class"])}"' if attrs.get("class") else "",
+            ">",
+        ]
+        for group, options, _index in widget["optgroups"]:
+            if group:
+                parts.append(f"\n  <div><label>{_text(group)}</label>")
+            for option in options:
+                if option["template_name"] not in CHOICE_OPTION_TEMPLATES:
+                    return None
+                parts.append(f"<div>\n    {_choice_option(option)}</div>")
+            if group:
+                parts.append("\n  </div>")
+        parts.append("\n</div>")
+        return "".join(parts)
 
     def _select(self, widget: Mapping[str, Any], context: Mapping[str, Any]) -> str:
         parts = [f'<select name="{_text(widget["name"])}"{_attrs(widget["attrs"])}>']

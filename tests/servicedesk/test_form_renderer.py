@@ -41,14 +41,33 @@ class Everything(forms.Form):
     )
     maybe = forms.NullBooleanField(required=False)
     safe = forms.ChoiceField(choices=[("s", mark_safe("<em>safe</em>"))])
-    radio = forms.ChoiceField(choices=[("r", "R")], widget=forms.RadioSelect)
+    radio = forms.ChoiceField(choices=[("r", "R"), ("s", "S & T")], widget=forms.RadioSelect)
+    boxes = forms.MultipleChoiceField(
+        choices=[("Group", [("g1", "G1"), ("g2", "G<2>")]), ("x", "X")],
+        initial=["g2"],
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "menu"}),
+    )
+    bare_boxes = forms.MultipleChoiceField(
+        choices=[("a", "A")],
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"id": ""}),
+    )
     text = forms.CharField(widget=forms.Textarea, initial="line\nline")
     tick = forms.BooleanField(required=False, initial=True)
 
 
 @pytest.mark.parametrize("bound", [False, True])
 def test_each_widget_renders_as_the_templates_do(bound):
-    data = {"name": "<x>", "count": "7", "choice": "a", "many": ["y"], "grouped": "apple"}
+    data = {
+        "name": "<x>",
+        "count": "7",
+        "choice": "a",
+        "many": ["y"],
+        "grouped": "apple",
+        "radio": "s",
+        "boxes": ["g1", "x"],
+    }
     for field in Everything().fields:
         plain = Everything(data if bound else None, renderer=TEMPLATES)
         fast = Everything(data if bound else None, renderer=FAST)
