@@ -384,6 +384,8 @@ class Fixture:
     token_id: int
     last_ticket_id: int
     shape: str = ""
+    # Tickets this run makes, keyed by the length of their timeline.
+    timeline_keys: dict[int, str] = field(default_factory=dict)
 
 
 def make_fixture() -> Fixture:
@@ -391,7 +393,7 @@ def make_fixture() -> Fixture:
     from django.contrib.sessions.backends.db import SessionStore
     from django.db import connection
 
-    from bench.bare import TABLE, TABLE_SQL
+    from bench.bare import TABLE, TABLE_SQL, WRITES_SQL, WRITES_TABLES
     from servicedesk.models import Membership, Tenant
     from servicedesk.services import api_token_create
 
@@ -425,6 +427,8 @@ def make_fixture() -> Fixture:
             "SELECT 'Row ' || g, repeat(md5(g::text) || ' ', 4) FROM generate_series(1, 1000) g"
         )
         cursor.execute(f"ANALYZE {TABLE}")
+        cursor.execute(WRITES_SQL)
+        cursor.execute(f"TRUNCATE {', '.join(WRITES_TABLES)}")
         cursor.execute("SELECT coalesce(max(id), 0) FROM tickets_ticket")
         last_ticket_id = cursor.fetchone()[0]
         cursor.execute(
@@ -481,6 +485,52 @@ def clean_up(fixture: Fixture) -> None:
     Session.objects.filter(session_key=fixture.session_cookie.partition("=")[2]).delete()
 
 
+def timeline_ticket(fixture: Fixture, entries: int) -> str:
+    """A ticket of the big tenant with ``entries`` entries in its timeline
+    (replies in markdown, internal notes and field changes, as the services
+    record them); its key."""
+    from servicedesk.models import Membership
+    from servicedesk.rls import tenant_context
+    from tickets import selectors, services
+    from tickets.models import Level, TicketKind
+
+    with tenant_context(fixture.tenant_id):
+        membership = (
+            Membership.objects.for_tenant(fixture.tenant_id)
+            .select_related("user", "tenant")
+            .get(user_id=fixture.user_id)
+        )
+        actor = services.Actor.of(membership)
+        ticket = services.ticket_create(
+            actor=actor,
+            kind=TicketKind.INCIDENT,
+            title="Benchmark: the VPN drops every few minutes",
+            description="Since this morning the **VPN** drops every few minutes.",
+            impact=Level.MEDIUM,
+            urgency=Level.MEDIUM,
+            source="desk",
+        )
+        n = 0
+        while len(selectors.ticket_timeline(ticket=ticket, viewer=membership)) < entries:
+            n += 1
+            if n % 5 == 0:
+                ticket = services.ticket_update(
+                    actor=actor, ticket=ticket, impact=Level.HIGH if n % 10 else Level.MEDIUM
+                )
+                continue
+            services.comment_add(
+                actor=actor,
+                ticket=ticket,
+                body=(
+                    f"Reply {n}: tried **again** from home.\n\n"
+                    "* restarted the client\n* checked [the status page](https://example.com/)\n\n"
+                    "```\nping vpn.example.com\n```"
+                ),
+                is_internal=n % 3 == 0,
+            )
+        return ticket.key
+
+
 # --- Query counts, in this process ---------------------------------------------------------
 
 
@@ -514,6 +564,69 @@ def count_queries(fixture: Fixture, method: str, url: str, body: Any = None) -> 
             response = client.get(url, headers=headers)
     sql = [(float(q["time"]) * 1000, q["sql"]) for q in captured.captured_queries]
     return Counted(queries=len(sql), status=response.status_code, sql=sql)
+
+
+@dataclass
+class CpuCost:
+    """CPU of this process per request (the app's Python, the driver and the
+    test client; not the database server's), median of ``samples``."""
+
+    samples: list[float]
+    queries: int
+    status: int
+
+    @property
+    def ms(self) -> float:
+        return statistics.median(self.samples)
+
+
+def cpu_cost(
+    fixture: Fixture,
+    method: str,
+    url: str,
+    body: Callable[[int], dict[str, Any]] | None = None,
+    rounds: int = 30,
+    warmup: int = 5,
+) -> CpuCost:
+    """Process CPU per request through the Django test client, in this
+    process (so the server's startup, HTTP parsing and the network are not
+    in it), with the queries of one more request. The timed requests run
+    as in production: no query capture, and templates without the test
+    environment's instrumentation (which copies every context it renders)."""
+    from django.conf import settings
+    from django.db import connection
+    from django.template import Template
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext, _TestState
+
+    client = Client(raise_request_exception=False)
+    client.cookies[settings.SESSION_COOKIE_NAME] = fixture.session_cookie.partition("=")[2]
+    headers = {} if url.startswith("/t/") else {"authorization": f"Bearer {fixture.token}"}
+
+    def send(n: int) -> Any:
+        if body is not None:
+            return client.post(
+                url, data=json.dumps(body(n)), content_type="application/json", headers=headers
+            )
+        return client.get(url, headers=headers)
+
+    with CaptureQueriesContext(connection) as captured:
+        response = send(0)
+    status, queries = response.status_code, len(captured.captured_queries)
+    samples: list[float] = []
+    instrumented = Template._render
+    saved = getattr(_TestState, "saved_data", None)
+    Template._render = saved.template_render if saved else instrumented  # type: ignore[method-assign]
+    try:
+        for n in range(1, 1 + warmup + rounds):
+            started = time.process_time()
+            send(n)
+            spent = (time.process_time() - started) * 1000
+            if n > warmup:
+                samples.append(spent)
+    finally:
+        Template._render = instrumented  # type: ignore[method-assign]
+    return CpuCost(samples=samples, queries=queries, status=status)
 
 
 def explain(fixture: Fixture, label: str, counted: Counted, slowest: int) -> None:
@@ -807,6 +920,15 @@ def main() -> None:
         help="broker for the app's tasks, as in production (this database is flushed at the "
         "end); empty: eager tasks in the request, as in the embedded mode",
     )
+    parser.add_argument(
+        "--cpu-only", action="store_true", help="only the in-process CPU figures, no server"
+    )
+    parser.add_argument(
+        "--profile",
+        default="",
+        choices=["", "ticket", "desk", "api", "create"],
+        help="print where one of the in-process requests spends its CPU (cProfile)",
+    )
     parser.add_argument("--reseed", action="store_true", help="seed again even if seeded")
     parser.add_argument("--drop", action="store_true", help="drop the database at the end")
     parser.add_argument(
@@ -894,8 +1016,30 @@ def main() -> None:
             "create": count_queries(fixture, "POST", api_url, ticket_body(0)),
             "insert": count_queries(fixture, "POST", bare_url, bare_body(0)),
         }
+        fixture.timeline_keys = {n: timeline_ticket(fixture, n) for n in (10, 50)}
+        ticket_urls = {
+            n: f"/t/{fixture.slug}/desk/tickets/{key}/" for n, key in fixture.timeline_keys.items()
+        }
+        cpu = {
+            "ticket": cpu_cost(fixture, "GET", ticket_urls[50]),
+            "ticket10": cpu_cost(fixture, "GET", ticket_urls[10], rounds=5),
+            "desk": cpu_cost(fixture, "GET", desk_url),
+            "api": cpu_cost(fixture, "GET", api_url),
+            "bare": cpu_cost(fixture, "GET", bare_url),
+            "create": cpu_cost(fixture, "POST", api_url, ticket_body),
+            "writes": cpu_cost(fixture, "POST", f"{bare_url}writes/", ticket_body),
+        }
+        report_cpu(fixture, cpu)
+        if args.profile:
+            profile_url = {"ticket": ticket_urls[50], "desk": desk_url}.get(args.profile, api_url)
+            profile(fixture, profile_url, ticket_body if args.profile == "create" else None)
         if args.explain:
+            page = count_queries(fixture, "GET", ticket_urls[50])
+            explain(fixture, f"GET {ticket_urls[50]}", page, slowest=3)
             explain(fixture, f"GET {desk_url}", counts["desk"], slowest=3)
+        if args.cpu_only:
+            return
+        if args.explain:
             explain(fixture, f"GET {api_url}", counts["api"], slowest=2)
             explain(fixture, f"POST {api_url}", counts["create"], slowest=0)
             print()
@@ -952,6 +1096,83 @@ def main() -> None:
         connection.close()
         drop_database(base_url, bench_url)
         print(f"dropped {name}")
+
+
+TARGET_TICKET_CPU_MS = 25.0
+TARGET_TICKET_QUERIES = 12
+TARGET_QUEUE_CPU_MS = 20.0
+TARGET_LIST_RATIO = 2.0
+TARGET_WRITES_RATIO = 3.0
+
+
+def report_cpu(fixture: Fixture, cpu: dict[str, CpuCost]) -> None:
+    print(
+        "\napp CPU per request, in-process (Django test client; median; the queries of one "
+        "request):"
+    )
+    labels = {
+        "ticket": "ticket page, 50-entry timeline",
+        "ticket10": "ticket page, 10-entry timeline",
+        "desk": "desk queue, 50 rows",
+        "api": "API list GET /api/v1/tickets/",
+        "bare": "bare list GET /bench/bare/",
+        "create": "API create POST /api/v1/tickets/",
+        "writes": "same-writes floor POST /bench/bare/writes/",
+    }
+    print(f"  {'':<44} {'CPU ms':>7} {'queries':>8} {'status':>7}")
+    for key, label in labels.items():
+        found = cpu[key]
+        print(f"  {label:<44} {found.ms:7.1f} {found.queries:8d} {found.status:7d}")
+    ticket, ticket10 = cpu["ticket"], cpu["ticket10"]
+    list_ratio = cpu["api"].ms / cpu["bare"].ms
+    writes_ratio = cpu["create"].ms / cpu["writes"].ms
+    rows = [
+        (
+            f"ticket page ≤ {TARGET_TICKET_CPU_MS:.0f} ms, ≤ {TARGET_TICKET_QUERIES} queries, "
+            "constant",
+            f"{ticket.ms:.1f} ms, {ticket.queries} (10: {ticket10.queries}) queries",
+            ticket.ms <= TARGET_TICKET_CPU_MS
+            and ticket.queries <= TARGET_TICKET_QUERIES
+            and ticket.queries == ticket10.queries,
+        ),
+        (
+            f"desk queue ≤ {TARGET_QUEUE_CPU_MS:.0f} ms app CPU, 50 rows",
+            f"{cpu['desk'].ms:.1f} ms",
+            cpu["desk"].ms <= TARGET_QUEUE_CPU_MS,
+        ),
+        (
+            f"API list ≤ {TARGET_LIST_RATIO:.0f}× bare list (CPU)",
+            f"{list_ratio:.2f}×",
+            list_ratio <= TARGET_LIST_RATIO,
+        ),
+        (
+            f"API create ≤ {TARGET_WRITES_RATIO:.0f}× same-writes floor (CPU)",
+            f"{writes_ratio:.2f}×",
+            writes_ratio <= TARGET_WRITES_RATIO,
+        ),
+    ]
+    print("  targets:")
+    for goal, got, ok in rows:
+        print(f"    {goal:<52} {got:>30}   {verdict(ok)}")
+    sys.stdout.flush()
+
+
+def profile(
+    fixture: Fixture, url: str, body: Callable[[int], dict[str, Any]] | None = None
+) -> None:
+    """cProfile of 20 requests after a warm-up: the 40 costliest functions
+    by their own and their callees' time."""
+    import cProfile
+    import pstats
+
+    cpu_cost(fixture, "POST" if body else "GET", url, body, rounds=0, warmup=3)
+    profiler = cProfile.Profile(time.process_time)
+    profiler.enable()
+    cpu_cost(fixture, "POST" if body else "GET", url, body, rounds=20, warmup=0)
+    profiler.disable()
+    print(f"\nprofile of 20 requests to {url}:")
+    pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(70)
+    pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(25)
 
 
 def report(

@@ -181,6 +181,10 @@ TEMPLATES = [
     },
 ]
 
+# Widgets (inputs, selects and their options) built in Python, the same HTML
+# as Django's templates: see servicedesk/form_renderer.py.
+FORM_RENDERER = "servicedesk.form_renderer.FastWidgets"
+
 # --- Database -----------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:

@@ -341,21 +341,26 @@ def get_saved_view(*, membership: Membership, view_id: int, own: bool = False) -
 # --- One ticket ----------------------------------------------------------------------
 
 
-def ticket_comments(*, ticket: Ticket, viewer: Viewer | Membership) -> QuerySet[Comment]:
+def ticket_comments(
+    *, ticket: Ticket, viewer: Viewer | Membership, with_files: bool = True
+) -> QuerySet[Comment]:
+    """The comments the viewer may read, with their files unless the caller
+    holds the ticket's files already (``with_files=False``)."""
     if isinstance(viewer, Membership):
         viewer = Viewer.of(viewer)
     comments = (
         Comment.objects.for_tenant(ticket.tenant_id)
         .filter(ticket=ticket)
         .select_related("author")
-        .prefetch_related(
+        .order_by("created_at", "pk")
+    )
+    if with_files:
+        comments = comments.prefetch_related(
             Prefetch(
                 "attachments",
                 Attachment.objects.for_tenant(ticket.tenant_id).order_by("created_at", "pk"),
             )
         )
-        .order_by("created_at", "pk")
-    )
     if not viewer.is_staff:
         comments = comments.filter(is_internal=False)
     return comments
@@ -409,11 +414,14 @@ class TimelineEntry:
     event: TicketEvent | None = None
 
 
-def ticket_timeline(*, ticket: Ticket, viewer: Viewer | Membership) -> list[TimelineEntry]:
-    """Comments and events interleaved by time (two queries plus the files)."""
+def ticket_timeline(
+    *, ticket: Ticket, viewer: Viewer | Membership, with_files: bool = True
+) -> list[TimelineEntry]:
+    """Comments and events interleaved by time (two queries plus the files,
+    unless ``with_files`` is off: the caller reads them from the ticket's)."""
     entries = [
         TimelineEntry(at=c.created_at, comment=c)
-        for c in ticket_comments(ticket=ticket, viewer=viewer)
+        for c in ticket_comments(ticket=ticket, viewer=viewer, with_files=with_files)
     ]
     # A comment already shows itself; its "commented" event would say it twice.
     entries += [
@@ -444,28 +452,36 @@ def ticket_tags(*, ticket: Ticket) -> list[str]:
 
 def ticket_links(*, ticket: Ticket, viewer: Viewer | Membership) -> dict[str, Any]:
     """Parent, children, duplicates, problem, incidents and changes, each
-    limited to what the viewer may see."""
-    visible = with_list_relations(visible_tickets(viewer), ticket.tenant_id)
-    links = ChangeLink.objects.for_tenant(ticket.tenant_id)
+    limited to what the viewer may see: two queries, the change links and
+    then every linked ticket at once."""
+    pairs = list(
+        ChangeLink.objects.for_tenant(ticket.tenant_id)
+        .filter(Q(to_ticket=ticket) | Q(from_ticket=ticket))
+        .values_list("from_ticket_id", "to_ticket_id")
+    )
+    change_ids = {source for source, target in pairs if target == ticket.pk}
+    fix_ids = {target for source, target in pairs if source == ticket.pk}
+    named = {ticket.parent_id, ticket.duplicate_of_id, ticket.problem_id} - {None}
+    linked = list(
+        visible_tickets(viewer)
+        .filter(
+            Q(parent=ticket)
+            | Q(duplicate_of=ticket)
+            | Q(problem=ticket)
+            | Q(pk__in=change_ids | fix_ids | named)
+        )
+        .order_by("pk")
+    )
+    by_pk = {other.pk: other for other in linked}
     return {
-        "parent": visible.filter(pk=ticket.parent_id).first() if ticket.parent_id else None,
-        "children": list(visible.filter(parent=ticket).order_by("pk")),
-        "duplicate_of": visible.filter(pk=ticket.duplicate_of_id).first()
-        if ticket.duplicate_of_id
-        else None,
-        "duplicates": list(visible.filter(duplicate_of=ticket).order_by("pk")),
-        "problem": visible.filter(pk=ticket.problem_id).first() if ticket.problem_id else None,
-        "incidents": list(visible.filter(problem=ticket).order_by("pk")),
-        "changes": list(
-            visible.filter(pk__in=links.filter(to_ticket=ticket).values("from_ticket_id")).order_by(
-                "pk"
-            )
-        ),
-        "fixes": list(
-            visible.filter(pk__in=links.filter(from_ticket=ticket).values("to_ticket_id")).order_by(
-                "pk"
-            )
-        ),
+        "parent": by_pk.get(ticket.parent_id) if ticket.parent_id else None,
+        "children": [other for other in linked if other.parent_id == ticket.pk],
+        "duplicate_of": by_pk.get(ticket.duplicate_of_id) if ticket.duplicate_of_id else None,
+        "duplicates": [other for other in linked if other.duplicate_of_id == ticket.pk],
+        "problem": by_pk.get(ticket.problem_id) if ticket.problem_id else None,
+        "incidents": [other for other in linked if other.problem_id == ticket.pk],
+        "changes": [other for other in linked if other.pk in change_ids],
+        "fixes": [other for other in linked if other.pk in fix_ids],
     }
 
 
@@ -508,11 +524,14 @@ def requester_ticket_counts(*, membership: Membership) -> dict[str, int]:
     )
 
 
-def category_list(*, tenant: Tenant | int) -> QuerySet[Category]:
-    """The tenant's categories, with how many tickets each holds (one query)."""
-    return (
-        Category.objects.for_tenant(tenant).annotate(ticket_count=Count("tickets")).order_by("name")
-    )
+def category_list(*, tenant: Tenant | int, with_counts: bool = False) -> QuerySet[Category]:
+    """The tenant's categories by name (one query); ``with_counts`` adds how
+    many tickets each holds, a scan of the tenant's tickets that only the
+    settings page wants, never a select on the desk."""
+    found = Category.objects.for_tenant(tenant).order_by("name")
+    if with_counts:
+        found = found.annotate(ticket_count=Count("tickets"))
+    return found
 
 
 def get_category(*, tenant: Tenant | int, category_id: int) -> Category:

@@ -102,7 +102,7 @@ def ticket_settings(request: TenantRequest, tenant_slug: str) -> HttpResponse:
             "form": form,
             "category_form": category_form,
             "levels": LEVELS,
-            "categories": selectors.category_list(tenant=request.tenant),
+            "categories": selectors.category_list(tenant=request.tenant, with_counts=True),
         },
         status=400 if request.method == "POST" else 200,
     )

@@ -23,6 +23,7 @@ from tickets.services.common import BODY_MAX
 @pytest.fixture(autouse=True)
 def empty_cache():
     cache.clear()
+    markup.forget_recent()
     yield
     cache.clear()
 
@@ -199,3 +200,25 @@ def test_deeply_indented_code_is_not_nesting():
     html = render_markdown(code)
     assert "<pre><code>" in html
     assert "<li>item</li>" in html
+
+
+def test_a_process_keeps_its_recent_renderings_without_asking_the_cache(monkeypatch):
+    calls: list[str] = []
+    real_render = markup._render
+
+    def counting_render(source: str) -> str:
+        calls.append(source)
+        return real_render(source)
+
+    monkeypatch.setattr(markup, "_render", counting_render)
+    monkeypatch.setattr(markup, "RECENT_ENTRIES", 2)
+    first = render_markdown("Printer **jammed**")
+    cache.clear()  # another process's cache flush: this process still has it
+    monkeypatch.setattr(markup.cache, "get", lambda *a, **k: pytest.fail("asked the cache"))
+    assert render_markdown("Printer **jammed**") == first
+    assert calls == ["Printer **jammed**"]
+    monkeypatch.undo()
+    monkeypatch.setattr(markup, "RECENT_ENTRIES", 2)
+    render_markdown("one")
+    render_markdown("two")
+    assert len(markup._recent) == 2  # bounded: the oldest went

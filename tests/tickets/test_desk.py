@@ -614,11 +614,11 @@ def test_ticket_page_query_count_is_constant(
     url = route(world, "desk_ticket", ticket.key)
     agent_client.get(url)
     # session, user, memberships, set row-level tenant, the ticket, staff, teams,
-    # categories, tags, watchers, files, links (5: children, duplicates,
-    # incidents, changes, fixes), comments, their files, events, SLA clocks
+    # categories, tags, watchers, files (the comments' among them), links
+    # (2: the change links, then every linked ticket), comments, events, SLA clocks
     # (as stored: the explanation that replays the log loads only when
     # opened), ticket settings, reset
-    with django_assert_num_queries(22):
+    with django_assert_num_queries(18):
         response = agent_client.get(url)
     assert len(response.context["timeline"]) == 2 * count + 3
 

@@ -374,6 +374,42 @@ class TestLinks:
         services.ticket_unlink(actor=agent, ticket=incident, relation="change", other=change)
         assert selectors.ticket_links(ticket=change, viewer=agent.viewer)["fixes"] == []
 
+    def test_every_relation_from_both_sides_in_two_queries(
+        self, world, agent, django_assert_num_queries
+    ):
+        ticket = TicketFactory(tenant=world.tenant)
+        parent, problem, change = (
+            TicketFactory(tenant=world.tenant),
+            TicketFactory(tenant=world.tenant, kind="problem"),
+            TicketFactory(tenant=world.tenant, kind="change"),
+        )
+        original = TicketFactory(tenant=world.tenant)
+        children = TicketFactory.create_batch(2, tenant=world.tenant)
+        duplicate = TicketFactory(tenant=world.tenant, duplicate_of=ticket)
+        hidden_child = TicketFactory(tenant=world.tenant, is_confidential=True)
+        services.ticket_link(actor=agent, ticket=ticket, relation="parent", other=parent)
+        services.ticket_link(actor=agent, ticket=ticket, relation="problem", other=problem)
+        services.ticket_link(actor=agent, ticket=ticket, relation="change", other=change)
+        for child in [*children, hidden_child]:
+            services.ticket_link(actor=agent, ticket=child, relation="parent", other=ticket)
+        Ticket.objects.for_tenant(world.tenant).filter(pk=ticket.pk).update(duplicate_of=original)
+        ticket = Ticket.objects.for_tenant(world.tenant).get(pk=ticket.pk)
+        with django_assert_num_queries(2):
+            links = selectors.ticket_links(ticket=ticket, viewer=agent.viewer)
+        assert links == {
+            "parent": parent,
+            "children": children,  # not the confidential one the agent may not see
+            "duplicate_of": original,
+            "duplicates": [duplicate],
+            "problem": problem,
+            "incidents": [],
+            "changes": [change],
+            "fixes": [],
+        }
+        assert selectors.ticket_links(ticket=change, viewer=agent.viewer)["fixes"] == [ticket]
+        assert selectors.ticket_links(ticket=problem, viewer=agent.viewer)["incidents"] == [ticket]
+        assert selectors.ticket_links(ticket=parent, viewer=agent.viewer)["children"] == [ticket]
+
 
 class TestConfidential:
     def test_only_granted_agents_see_a_confidential_ticket(self, world, agent):

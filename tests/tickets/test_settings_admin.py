@@ -68,7 +68,7 @@ def test_categories(world, login):
     category = Category.objects.for_tenant(world.tenant).get()
     assert category.name == "Network"
     ticket = TicketFactory(tenant=world.tenant, category=category)
-    listed = selectors.category_list(tenant=world.tenant).get()
+    listed = selectors.category_list(tenant=world.tenant, with_counts=True).get()
     assert listed.ticket_count == 1
     response = client.post(f"{url(world)}categories/{category.pk}/delete/")
     assert response.status_code == 302

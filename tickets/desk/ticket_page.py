@@ -72,14 +72,15 @@ def _ticket_context(
         return FIELD_FORMS[name](choices=choices, ticket=ticket, **extra)
 
     watching = any(u.pk == request.user.pk for u in watchers)
+    files = list(selectors.ticket_attachments(ticket=ticket, viewer=membership))
     return {
         "ticket": ticket,
         "tags": tags,
         "watchers": watchers,
         "watching": watching,
-        "attachments": list(selectors.ticket_attachments(ticket=ticket, viewer=membership)),
+        "attachments": files,
         "links": selectors.ticket_links(ticket=ticket, viewer=membership),
-        "timeline": _timeline(ticket, membership, names, now),
+        "timeline": _timeline(ticket, membership, names, now, files),
         "panels": extensions.shown_panels(
             extensions.desk_panels, PanelRequest(membership=membership, ticket=ticket, now=now)
         ),

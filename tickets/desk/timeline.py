@@ -4,6 +4,8 @@ entries of their own say how they read
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,6 +15,7 @@ from tickets.desk.common import ago
 from tickets.extensions import EventLine
 from tickets.models import (
     FIRST_RESPONSE,
+    Attachment,
     Level,
     Priority,
     ResolutionCode,
@@ -137,16 +140,33 @@ class TimelineItem:
     obj: Any
     line: EventLine | None = None
     actor: str = ""
+    files: Sequence[Attachment] = ()
 
 
 def _timeline(
-    ticket: Ticket, membership: Any, names: dict[str, str], now: datetime
+    ticket: Ticket,
+    membership: Any,
+    names: dict[str, str],
+    now: datetime,
+    files: Sequence[Attachment],
 ) -> list[TimelineItem]:
+    """The page's timeline; ``files`` are the ticket's (the page lists them
+    anyway), from which each comment takes its own: no query of their own."""
+    by_comment: dict[int, list[Attachment]] = defaultdict(list)
+    for file in files:
+        if file.comment_id is not None:
+            by_comment[file.comment_id].append(file)
     items = []
-    for entry in selectors.ticket_timeline(ticket=ticket, viewer=membership):
+    for entry in selectors.ticket_timeline(ticket=ticket, viewer=membership, with_files=False):
         if entry.comment is not None:
             items.append(
-                TimelineItem(kind="comment", at=entry.at, ago=ago(entry.at, now), obj=entry.comment)
+                TimelineItem(
+                    kind="comment",
+                    at=entry.at,
+                    ago=ago(entry.at, now),
+                    obj=entry.comment,
+                    files=by_comment.get(entry.comment.pk, ()),
+                )
             )
         elif entry.event is not None:
             event = entry.event
