@@ -14,10 +14,12 @@ from catalog import presenters, selectors
 from servicedesk.models import Membership
 from tickets import api as tickets_api
 from tickets import extensions
-from tickets.models import Ticket
+from tickets.models import Ticket, TicketKind
 
 
 def _panel(request: extensions.PanelRequest) -> dict[str, Any] | None:
+    if request.ticket.kind != TicketKind.REQUEST:
+        return None  # only requests are ordered: no query for the others
     order = selectors.orders_by_ticket(request.ticket.tenant_id, [request.ticket.pk]).get(
         request.ticket.pk
     )
@@ -77,7 +79,8 @@ def _order_field() -> serializers.Field:
 def _load_orders(
     membership: Membership, tickets: Sequence[Ticket], now: datetime
 ) -> Mapping[int, presenters.OrderView]:
-    orders = selectors.orders_by_ticket(membership.tenant_id, [t.pk for t in tickets])
+    requests = [t.pk for t in tickets if t.kind == TicketKind.REQUEST]
+    orders = selectors.orders_by_ticket(membership.tenant_id, requests)
     return presenters.order_views(membership.tenant_id, list(orders.values()))
 
 

@@ -70,6 +70,8 @@ PORTAL_FACTS: dict[str, tuple[str | None, Shown]] = {
     "description": (None, lambda v, ctx: v),
     "status": (None, lambda v, ctx: plain_status(v).label),
     "resolution_notes": (None, lambda v, ctx: v),
+    # A catalog order's answers: the portal's panel names the item ordered.
+    "catalog_order": (None, lambda v, ctx: v and v["item_name"]),
 }
 
 
