@@ -130,6 +130,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "servicedesk",
+    "servicedesk.search",
     "tickets",
     "catalog",
     "kb",
