@@ -8,6 +8,8 @@ events -- whatever the visitor's role. The desk is where agents see the rest.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -120,11 +122,15 @@ def ago(moment: datetime, now: datetime) -> str:
 def home(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     """The requester's tickets, open or closed, newest change first."""
     showing = "closed" if request.GET.get("show") == "closed" else "open"
+    text = request.GET.get("q", "").strip()[:200]
     counts = selectors.requester_ticket_counts(membership=request.membership)
-    tickets = selectors.requester_tickets(membership=request.membership, closed=showing == "closed")
+    tickets = selectors.requester_tickets(
+        membership=request.membership, closed=showing == "closed", text=text
+    )
     paginator = Paginator(tickets, PAGE_SIZE)
-    # The tab count is the paginator's count: spare it a second COUNT query.
-    paginator.count = counts[showing]
+    if not text:
+        # The tab count is the paginator's count: spare it a second COUNT query.
+        paginator.count = counts[showing]
     page = paginator.get_page(request.GET.get("page"))
     now = timezone.now()
     rows = [
@@ -144,7 +150,14 @@ def home(request: TenantRequest, tenant_slug: str) -> HttpResponse:
             "counts": counts,
             "page": page,
             "rows": rows,
-            "query": "show=closed" if showing == "closed" else "",
+            "text": text,
+            "query": urlencode(
+                {
+                    k: v
+                    for k, v in (("show", "closed" if showing == "closed" else ""), ("q", text))
+                    if v
+                }
+            ),
         },
     )
 

@@ -500,14 +500,16 @@ def staff_members(*, tenant: Tenant | int) -> QuerySet[User]:
 REQUESTER_FINISHED = (Status.CLOSED, Status.CANCELLED)
 
 
-def requester_tickets(*, membership: Membership, closed: bool) -> QuerySet[Ticket]:
-    """A requester's own tickets (and those they watch), open or finished."""
+def requester_tickets(*, membership: Membership, closed: bool, text: str = "") -> QuerySet[Ticket]:
+    """A requester's own tickets (and those they watch), open or finished;
+    with ``text``, those whose public text matches it (never a desk note,
+    whatever the member's role: the portal reads as a requester)."""
     statuses = [s for s in Status.values if (s in REQUESTER_FINISHED) == closed]
     viewer = Viewer(tenant_id=membership.tenant_id, user=membership.user, role=Role.REQUESTER)
-    return with_list_relations(
-        visible_tickets(viewer).filter(status__in=statuses).order_by("-updated_at", "-pk"),
-        membership.tenant_id,
-    )
+    tickets = visible_tickets(viewer).filter(status__in=statuses)
+    if text:
+        tickets = apply_filters(tickets, QueueFilters(text=text), viewer=viewer)
+    return with_list_relations(tickets.order_by("-updated_at", "-pk"), membership.tenant_id)
 
 
 def requester_ticket_counts(*, membership: Membership) -> dict[str, int]:
