@@ -8,11 +8,10 @@ events -- whatever the visitor's role. The desk is where agents see the rest.
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
