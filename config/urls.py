@@ -3,7 +3,9 @@
 
 from django.urls import URLPattern, URLResolver, include, path
 
+from kb import api as kb_api
 from servicedesk import urls as core
+from servicedesk.search import api as search_api
 from slo import api as slo_api
 from tickets import api as tickets_api
 from tickets import desk, portal
@@ -15,6 +17,7 @@ tenant_patterns: list[URLPattern | URLResolver] = [
     path("desk/", desk.queue, name="desk"),
     path("", include("tickets.urls")),
     path("", include("slo.urls")),
+    path("", include("kb.urls")),
 ]
 
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -22,6 +25,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("t/<slug:tenant_slug>/", include(tenant_patterns)),
     path("api/v1/", include(tickets_api.router.urls)),
     path("api/v1/", include(slo_api.router.urls)),
+    path("api/v1/", include(kb_api.router.urls)),
+    path("api/v1/search/", search_api.SearchView.as_view(), name="api-search"),
 ]
 
 # Every uncaught exception; a database that cannot be reached answers 503.

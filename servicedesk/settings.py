@@ -270,6 +270,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "slo.sweep_clocks",
         "schedule": timedelta(minutes=1),
     },
+    "mark-overdue-articles": {
+        "task": "kb.mark_overdue_articles",
+        "schedule": timedelta(hours=1),
+    },
 }
 
 # --- Tickets ---------------------------------------------------------------------

@@ -34,6 +34,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+from kb import services as kb_services
 from servicedesk.models import API_SCOPES, Role
 from slo import services as sla
 from tests.servicedesk.factories import ApiTokenFactory
@@ -117,7 +118,12 @@ def contract_world(world, settings, wsgi_in_test_transaction):
         ).secret
         for role in CALLERS
     }
+    article = kb_services.article_create(
+        actor=world.members[Role.AGENT],
+        fields=kb_services.ArticleFields(title="Printer fires", body="Unplug it", tags=["printer"]),
+    )
     path_values = {
+        "article_id": article.pk,
         "number": ticket.key,
         "calendar_id": calendar.pk,
         "policy_id": policy.pk,

@@ -71,6 +71,19 @@ def shown_panels(panels: Registry[TicketPanel], request: PanelRequest) -> list[S
     return shown
 
 
+@dataclass(frozen=True)
+class ReportAside:
+    """A card beside the portal's new-ticket form (the knowledge base's
+    suggestions). ``template`` renders with the page's context (``form``)."""
+
+    name: str
+    order: int
+    template: str
+
+
+report_asides: Registry[ReportAside] = Registry("portal report aside")
+
+
 # --- The desk's queues -------------------------------------------------------------------
 
 

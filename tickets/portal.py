@@ -204,6 +204,7 @@ def report(request: TenantRequest, tenant_slug: str) -> HttpResponse:
             "form": form,
             "kind": kind,
             "files_lost": request.method == "POST" and bool(request.FILES),
+            "asides": list(extensions.report_asides),
         },
         status=400 if form.is_bound else 200,
     )

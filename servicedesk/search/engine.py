@@ -88,6 +88,7 @@ class Document:
     body: str = ""
     internal: str = ""
     is_restricted: bool = False
+    is_public: bool = False
 
 
 @dataclass(frozen=True)
@@ -265,6 +266,7 @@ def _row(tenant_id: int, kind: str, object_id: int, document: Document, language
         internal=clean_text(document.internal),
         language=language,
         is_restricted=document.is_restricted,
+        is_public=document.is_public,
         updated_at=timezone.now(),
     )
 
@@ -285,6 +287,7 @@ def index_document(*, tenant_id: int, kind: str, object_id: int, document: Docum
                 "internal",
                 "language",
                 "is_restricted",
+                "is_public",
                 "updated_at",
             )
         },

@@ -59,7 +59,8 @@ class SearchDocument(TenantOwned):
 
     ``is_restricted`` marks an object only some of its usual readers may see
     (a confidential ticket, a team-only article): the kind's ``restrict``
-    decides who, and unrestricted documents skip that check."""
+    decides who, and unrestricted documents skip that check. ``is_public``
+    marks one every member may find."""
 
     kind = models.CharField(max_length=32)
     object_id = models.BigIntegerField()
@@ -69,6 +70,9 @@ class SearchDocument(TenantOwned):
     internal = models.TextField(blank=True)
     language = models.CharField(max_length=16, choices=Language.choices, default=Language.ENGLISH)
     is_restricted = models.BooleanField(default=False)
+    # Findable by every requester of the tenant (a published article for
+    # requesters): their search needs no other check.
+    is_public = models.BooleanField(default=False)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
