@@ -232,7 +232,7 @@ class ArticleViewSet(  # type: ignore[misc]
     @extend_schema(
         responses=RevisionSerializer(many=True), summary="The article's revisions, newest first"
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def revisions(self, request: Request, article_id: str) -> Response:
         article = self.get_object()
         revisions = selectors.article_revisions(article=article)[:200]

@@ -265,11 +265,17 @@ def article_review(
     *, actor: Membership, article: Article, publish: bool, comment: str = ""
 ) -> Article:
     """A reviewer publishes the article (its next review falls due a period
-    from now) or sends it back to draft with a comment saying why."""
+    from now) or sends it back to draft with a comment saying why; a
+    published article's review confirms it, for another period."""
     article = _locked(article)
     if not selectors.can_review(actor, article):
         raise PermissionDenied("Leads and the owner's team review articles.")
-    if article.status != ArticleStatus.IN_REVIEW:
+    # A published article is reviewed in place when its review falls due:
+    # confirming it renews the period; it stays readable meanwhile.
+    if not (
+        article.status == ArticleStatus.IN_REVIEW
+        or (article.status == ArticleStatus.PUBLISHED and publish)
+    ):
         raise ValidationError({"status": "Only an article in review can be reviewed."})
     comment = comment.strip()[:2000]
     now = timezone.now()
@@ -469,7 +475,7 @@ def articles_mark_overdue(*, today: date | None = None, limit: int = 500) -> Ove
     with transaction.atomic():
         due = list(
             Article.objects.unscoped()
-            .select_for_update(skip_locked=True)
+            .select_for_update(skip_locked=True, of=("self",))
             .select_related("owner", "tenant")
             .filter(status=ArticleStatus.PUBLISHED, review_due__lt=today)
             .exclude(is_overdue=True, overdue_notified_for=F("review_due"))

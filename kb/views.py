@@ -149,7 +149,7 @@ def _render_article(
             "steps": list(selectors.review_history(article=article)[:20]),
             "can_edit": selectors.can_edit(membership, article),
             "can_review": selectors.can_review(membership, article)
-            and article.status == ArticleStatus.IN_REVIEW,
+            and article.status in (ArticleStatus.IN_REVIEW, ArticleStatus.PUBLISHED),
             "can_archive": article.status != ArticleStatus.ARCHIVED
             and (membership.has_role(Role.LEAD) or article.owner_id == membership.user_id),
             "review_form": review_form,

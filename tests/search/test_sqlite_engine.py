@@ -16,7 +16,9 @@ def test_sqlite_fts5_ranks_and_tolerates_typos_like_postgresql(tmp_path):
         drop={"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY"}, VAR_DIR=str(tmp_path / "var")
     )
     done = subprocess.run(
-        [sys.executable, "tests/search/sqlite_ranking.py"],
+        # The child starts as this process did (``-S`` included, when the
+        # suite runs without the site hooks).
+        [sys.executable, *(["-S"] if sys.flags.no_site else []), "tests/search/sqlite_ranking.py"],
         cwd=ROOT,
         env=env,
         capture_output=True,

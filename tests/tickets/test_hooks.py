@@ -37,6 +37,7 @@ def test_every_subscription_is_listed_in_the_order_it_runs():
     assert [(r.name, r.order, r.phase) for r in hooks.receivers()] == [
         ("sla.clocks", 10, Phase.IN_TRANSACTION),
         ("search.tickets", 50, Phase.IN_TRANSACTION),
+        ("kb.deflections", 60, Phase.AFTER_COMMIT),
     ]
 
 
