@@ -272,25 +272,23 @@ def _row(tenant_id: int, kind: str, object_id: int, document: Document, language
 
 
 def index_document(*, tenant_id: int, kind: str, object_id: int, document: Document) -> None:
-    """Store (or replace) one object's document, in the caller's transaction."""
+    """Store (or replace) one object's document, in the caller's transaction:
+    one upsert statement (the language comes from the tenant's settings)."""
     row = _row(tenant_id, kind, object_id, document, tenant_language(tenant_id))
-    SearchDocument.objects.for_tenant(tenant_id).update_or_create(
-        tenant_id=tenant_id,
-        kind=kind,
-        object_id=object_id,
-        defaults={
-            field: getattr(row, field)
-            for field in (
-                "title",
-                "keywords",
-                "body",
-                "internal",
-                "language",
-                "is_restricted",
-                "is_public",
-                "updated_at",
-            )
-        },
+    SearchDocument.objects.bulk_create(
+        [row],
+        update_conflicts=True,
+        unique_fields=["tenant", "kind", "object_id"],
+        update_fields=[
+            "title",
+            "keywords",
+            "body",
+            "internal",
+            "language",
+            "is_restricted",
+            "is_public",
+            "updated_at",
+        ],
     )
 
 
