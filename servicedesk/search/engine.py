@@ -30,7 +30,9 @@ import base64
 import binascii
 import difflib
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -271,9 +273,25 @@ def _row(tenant_id: int, kind: str, object_id: int, document: Document, language
     )
 
 
+_held: ContextVar[bool] = ContextVar("search_indexing_held", default=False)
+
+
+@contextmanager
+def indexing_held(*_: object) -> Iterator[None]:
+    """Skip writing single documents while bulk work runs (the demo seed);
+    whoever holds it rebuilds the documents with ``reindex`` at the end."""
+    token = _held.set(True)
+    try:
+        yield
+    finally:
+        _held.reset(token)
+
+
 def index_document(*, tenant_id: int, kind: str, object_id: int, document: Document) -> None:
     """Store (or replace) one object's document, in the caller's transaction:
     one upsert statement (the language comes from the tenant's settings)."""
+    if _held.get():
+        return
     row = _row(tenant_id, kind, object_id, document, tenant_language(tenant_id))
     SearchDocument.objects.bulk_create(
         [row],
