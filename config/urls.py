@@ -4,7 +4,9 @@
 from django.urls import URLPattern, URLResolver, include, path
 
 from catalog import api as catalog_api
+from kb import api as kb_api
 from servicedesk import urls as core
+from servicedesk.search import api as search_api
 from slo import api as slo_api
 from tickets import api as tickets_api
 from tickets import desk, portal
@@ -17,6 +19,7 @@ tenant_patterns: list[URLPattern | URLResolver] = [
     path("", include("tickets.urls")),
     path("", include("slo.urls")),
     path("", include("catalog.urls")),
+    path("", include("kb.urls")),
 ]
 
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -25,6 +28,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", include(tickets_api.router.urls)),
     path("api/v1/", include(slo_api.router.urls)),
     path("api/v1/", include(catalog_api.router.urls)),
+    path("api/v1/", include(kb_api.router.urls)),
+    path("api/v1/search/", search_api.SearchView.as_view(), name="api-search"),
 ]
 
 # Every uncaught exception; a database that cannot be reached answers 503.

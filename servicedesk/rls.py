@@ -39,11 +39,14 @@ _MATCH = (
 
 
 def tenant_owned_tables() -> list[tuple[str, str]]:
-    """(table, tenant column) of every concrete tenant-owned model."""
+    """(table, tenant column) of every concrete tenant-owned model, but those
+    that opt out with ``row_level_security = False`` (and say why)."""
     return [
         (model._meta.db_table, model._meta.get_field("tenant").column)
         for model in apps.get_models()
-        if issubclass(model, TenantOwned) and not model._meta.proxy
+        if issubclass(model, TenantOwned)
+        and not model._meta.proxy
+        and getattr(model, "row_level_security", True)
     ]
 
 

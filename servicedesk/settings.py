@@ -131,6 +131,7 @@ INSTALLED_APPS = [
     "csp",
     "heroicons",
     "servicedesk",
+    "servicedesk.search",
     "tickets",
     "catalog",
     "kb",
@@ -273,6 +274,10 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-sla-clocks": {
         "task": "slo.sweep_clocks",
         "schedule": timedelta(minutes=1),
+    },
+    "mark-overdue-articles": {
+        "task": "kb.mark_overdue_articles",
+        "schedule": timedelta(hours=1),
     },
 }
 

@@ -31,6 +31,8 @@ from django.utils import timezone
 from catalog import services as catalog
 from catalog.models import CatalogItem, Order
 from catalog.models import Service as CatalogService
+from kb import services as kb_services
+from kb.models import Article, Feedback, Revision
 from servicedesk.models import ApiToken, Invitation, Membership, Role, Team, Tenant, User
 from servicedesk.rls import set_current_tenant
 from slo import services as sla
@@ -178,6 +180,46 @@ def build_ticket_world(
 
 
 @dataclass
+class KbWorld:
+    """A tenant's published article with two revisions, a reader's feedback
+    and a link to the tenant's ticket."""
+
+    article: Article
+    revision: Revision
+    feedback: Feedback
+
+
+def build_kb_world(tenant: Tenant, members: dict[str, Membership], ticket: Ticket) -> KbWorld:
+    label = tenant.slug.title()
+    agent, lead = members[Role.AGENT], members[Role.LEAD]
+    fields = kb_services.ArticleFields(
+        title=f"{label} toaster recovery guide",
+        body=f"{label} unplug the toaster",
+        tags=[f"{tenant.slug}-kb"],
+        audience="requesters",
+    )
+    article = kb_services.article_create(actor=agent, fields=fields, source_ticket=ticket)
+    article = kb_services.article_update(
+        actor=agent,
+        article=article,
+        fields=kb_services.ArticleFields(
+            title=fields.title, body=f"{label} unplug the toaster, then wait", audience="requesters"
+        ),
+    )
+    kb_services.article_submit(actor=agent, article=article)
+    article = kb_services.article_review(actor=lead, article=article, publish=True)
+    feedback = kb_services.feedback_give(
+        reader=members[Role.REQUESTER],
+        article=article,
+        is_helpful=False,
+        comment=f"{label} feedback words",
+    )
+    revision = Revision.objects.for_tenant(tenant).get(article=article, number=2)
+    article.refresh_from_db()
+    return KbWorld(article=article, revision=revision, feedback=feedback)
+
+
+@dataclass
 class World:
     """One tenant with a member of every role, a team, a pending invitation
     and an API token of its agent (``api_token.secret`` is the secret)."""
@@ -189,6 +231,7 @@ class World:
     api_token: ApiToken
     # Built for the foreign world only: our tenant starts without tickets.
     tickets: TicketWorld | None = None
+    kb: KbWorld | None = None
 
     def user(self, role: str) -> User:
         return self.members[role].user
@@ -216,15 +259,15 @@ def build_world(slug: str, *, with_tickets: bool = False) -> World:
         scopes=["tickets:read", "tickets:write"],
         created_by=members[Role.ADMIN].user,
     )
+    tickets = build_ticket_world(tenant, members, team, first_number=7001) if with_tickets else None
     return World(
         tenant=tenant,
         members=members,
         team=team,
         invitation=invitation,
         api_token=api_token,
-        tickets=build_ticket_world(tenant, members, team, first_number=7001)
-        if with_tickets
-        else None,
+        tickets=tickets,
+        kb=build_kb_world(tenant, members, tickets.ticket) if tickets else None,
     )
 
 

@@ -17,9 +17,11 @@ from typing import Any
 
 from catalog.models import CatalogItem, Order
 from catalog.models import Service as CatalogService
+from kb.models import Article, ArticleLink, Deflection, Feedback, ReviewStep, Revision
 from servicedesk.models import ApiToken, AuditEvent, Invitation, Membership, Role, Team
+from servicedesk.search.models import SearchDocument
 from slo.models import Calendar, Clock, Escalation, Policy
-from tests.conftest import TicketWorld, World
+from tests.conftest import KbWorld, TicketWorld, World
 from tickets.models import (
     Attachment,
     Category,
@@ -49,7 +51,15 @@ FOREIGN_VALUES: dict[str, Callable[[World], Any]] = {
     "escalation_id": lambda w: tickets_of(w).sla.escalation.pk,
     "item_id": lambda w: tickets_of(w).catalog.item.pk,
     "service_id": lambda w: tickets_of(w).catalog.service.pk,
+    "article_id": lambda w: kb_of(w).article.pk,
+    "revision_number": lambda w: kb_of(w).revision.number,
 }
+
+
+def kb_of(world: World) -> KbWorld:
+    if world.kb is None:
+        raise LookupError("the foreign world is built with an article")
+    return world.kb
 
 
 def tickets_of(world: World) -> TicketWorld:
@@ -93,6 +103,16 @@ def foreign_markers(world: World) -> list[str]:
                 world.tickets.catalog.order.answers["extension"],
             ]
             if world.tickets
+            else []
+        ),
+        *(
+            [
+                world.kb.article.title,
+                world.kb.revision.body,
+                world.kb.feedback.comment,
+                f"{world.tenant.slug}-kb",
+            ]
+            if world.kb
             else []
         ),
     ]
@@ -202,5 +222,35 @@ def foreign_fingerprint(world: World) -> tuple[Any, ...]:
             Clock.objects.for_tenant(tenant)
             .order_by("pk")
             .values_list("pk", "target", "state", "due_at", "policy_id")
+        ),
+        tuple(
+            Article.objects.for_tenant(tenant)
+            .order_by("pk")
+            .values_list(
+                "pk",
+                "title",
+                "body",
+                "status",
+                "audience",
+                "views",
+                "helpful_yes",
+                "helpful_no",
+                "deflections",
+                "updated_at",
+            )
+        ),
+        Revision.objects.for_tenant(tenant).count(),
+        ReviewStep.objects.for_tenant(tenant).count(),
+        tuple(
+            Feedback.objects.for_tenant(tenant)
+            .order_by("pk")
+            .values_list("pk", "is_helpful", "comment")
+        ),
+        Deflection.objects.for_tenant(tenant).count(),
+        ArticleLink.objects.for_tenant(tenant).count(),
+        tuple(
+            SearchDocument.objects.for_tenant(tenant)
+            .order_by("pk")
+            .values_list("kind", "object_id", "title", "body", "updated_at")
         ),
     )

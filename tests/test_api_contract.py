@@ -35,6 +35,7 @@ from schemathesis.checks import (
 )
 
 from catalog import services as catalog
+from kb import services as kb_services
 from servicedesk.models import API_SCOPES, Role
 from slo import services as sla
 from tests.servicedesk.factories import ApiTokenFactory
@@ -132,7 +133,12 @@ def contract_world(world, settings, wsgi_in_test_transaction):
         ).secret
         for role in CALLERS
     }
+    article = kb_services.article_create(
+        actor=world.members[Role.AGENT],
+        fields=kb_services.ArticleFields(title="Printer fires", body="Unplug it", tags=["printer"]),
+    )
     path_values = {
+        "article_id": article.pk,
         "number": ticket.key,
         "calendar_id": calendar.pk,
         "policy_id": policy.pk,

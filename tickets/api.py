@@ -584,8 +584,11 @@ class TicketFilter(django_filters.FilterSet):
         ).order_by()
 
     def filter_text(self, tickets: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        membership = cast(Membership, getattr(self.request, "membership", None))
         return selectors.apply_filters(
-            tickets, selectors.QueueFilters(text=value, sort="")
+            tickets,
+            selectors.QueueFilters(text=value, sort=""),
+            viewer=selectors.Viewer.of(membership),
         ).order_by()
 
 

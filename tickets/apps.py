@@ -19,10 +19,11 @@ class TicketsConfig(AppConfig):
             }
         )
         # Services queue delivery by task name; the web process must know it.
-        from tickets import selectors, tasks  # noqa: F401
+        from tickets import search, selectors, tasks  # noqa: F401
         from tickets.demo import seed_demo_tickets
 
         selectors.register_queues()
+        search.register()
         registry.register_demo_seeder("tickets", order=20, seed=seed_demo_tickets)
         registry.register_admin_section(
             "tickets", order=50, label="Tickets", url_name="tickets:admin_ticket_settings"

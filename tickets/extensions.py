@@ -86,6 +86,19 @@ class PortalAction:
 portal_actions: Registry[PortalAction] = Registry("portal action")
 
 
+@dataclass(frozen=True)
+class ReportAside:
+    """A card beside the portal's new-ticket form (the knowledge base's
+    suggestions). ``template`` renders with the page's context (``form``)."""
+
+    name: str
+    order: int
+    template: str
+
+
+report_asides: Registry[ReportAside] = Registry("portal report aside")
+
+
 # --- The desk's queues -------------------------------------------------------------------
 
 

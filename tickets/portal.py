@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -120,11 +121,15 @@ def ago(moment: datetime, now: datetime) -> str:
 def home(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     """The requester's tickets, open or closed, newest change first."""
     showing = "closed" if request.GET.get("show") == "closed" else "open"
+    text = request.GET.get("q", "").strip()[:200]
     counts = selectors.requester_ticket_counts(membership=request.membership)
-    tickets = selectors.requester_tickets(membership=request.membership, closed=showing == "closed")
+    tickets = selectors.requester_tickets(
+        membership=request.membership, closed=showing == "closed", text=text
+    )
     paginator = Paginator(tickets, PAGE_SIZE)
-    # The tab count is the paginator's count: spare it a second COUNT query.
-    paginator.count = counts[showing]
+    if not text:
+        # The tab count is the paginator's count: spare it a second COUNT query.
+        paginator.count = counts[showing]
     page = paginator.get_page(request.GET.get("page"))
     now = timezone.now()
     rows = [
@@ -148,7 +153,14 @@ def home(request: TenantRequest, tenant_slug: str) -> HttpResponse:
             ],
             "page": page,
             "rows": rows,
-            "query": "show=closed" if showing == "closed" else "",
+            "text": text,
+            "query": urlencode(
+                {
+                    k: v
+                    for k, v in (("show", "closed" if showing == "closed" else ""), ("q", text))
+                    if v
+                }
+            ),
         },
     )
 
@@ -196,6 +208,7 @@ def report(request: TenantRequest, tenant_slug: str) -> HttpResponse:
             "form": form,
             "kind": kind,
             "files_lost": request.method == "POST" and bool(request.FILES),
+            "asides": list(extensions.report_asides),
         },
         status=400 if form.is_bound else 200,
     )

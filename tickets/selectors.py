@@ -20,10 +20,12 @@ from functools import partial
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
 
 from servicedesk.models import Membership, Role, Team, Tenant, User
+from servicedesk.search import engine as search_engine
 from tickets import extensions
 from tickets.models import (
     OPEN_STATUSES,
@@ -234,7 +236,11 @@ class QueueFilters:
     sort: str = DEFAULT_SORT
 
 
-def apply_filters(tickets: QuerySet[Ticket], filters: QueueFilters) -> QuerySet[Ticket]:
+def apply_filters(
+    tickets: QuerySet[Ticket], filters: QueueFilters, *, viewer: Viewer | None = None
+) -> QuerySet[Ticket]:
+    """``filters`` on ``tickets``. A text filter needs the ``viewer``: it
+    searches their tenant's documents, internal notes only for staff."""
     if filters.status:
         tickets = tickets.filter(status__in=filters.status)
     if filters.priority:
@@ -259,10 +265,20 @@ def apply_filters(tickets: QuerySet[Ticket], filters: QueueFilters) -> QuerySet[
         parsed = parse_ticket_key(filters.text.strip())
         if parsed is not None:
             tickets = tickets.filter(kind=parsed[0], number=parsed[1])
+        elif viewer is None:
+            raise ValueError("A text filter searches for someone: pass the viewer.")
         else:
-            tickets = tickets.filter(
-                Q(title__icontains=filters.text) | Q(description__icontains=filters.text)
+            # The search layer's full text: title, key, tags, requester,
+            # description, the conversation (notes for staff only).
+            found = search_engine.matching_ids_sql(
+                tenant_id=viewer.tenant_id,
+                kind="ticket",
+                query=filters.text,
+                include_internal=viewer.is_staff,
             )
+            # The SQL is the search layer's own; the text is one of its parameters.
+            matched = RawSQL(*found) if found else None  # noqa: S611
+            tickets = tickets.filter(pk__in=matched) if matched is not None else tickets.none()
     flipped = filters.sort.startswith("-")
     sort = extensions.sorts.get(filters.sort.removeprefix("-"))
     if sort is None:
@@ -284,7 +300,7 @@ def ticket_queue(
     """One desk queue, filtered and sorted, with the relations a row shows."""
     viewer = Viewer.of(membership)
     tickets = visible_tickets(viewer).filter(queue_condition(queue, viewer, team_ids, now))
-    return with_list_relations(apply_filters(tickets, filters), membership.tenant_id)
+    return with_list_relations(apply_filters(tickets, filters, viewer=viewer), membership.tenant_id)
 
 
 def queue_counts(
@@ -500,14 +516,16 @@ def staff_members(*, tenant: Tenant | int) -> QuerySet[User]:
 REQUESTER_FINISHED = (Status.CLOSED, Status.CANCELLED)
 
 
-def requester_tickets(*, membership: Membership, closed: bool) -> QuerySet[Ticket]:
-    """A requester's own tickets (and those they watch), open or finished."""
+def requester_tickets(*, membership: Membership, closed: bool, text: str = "") -> QuerySet[Ticket]:
+    """A requester's own tickets (and those they watch), open or finished;
+    with ``text``, those whose public text matches it (never a desk note,
+    whatever the member's role: the portal reads as a requester)."""
     statuses = [s for s in Status.values if (s in REQUESTER_FINISHED) == closed]
     viewer = Viewer(tenant_id=membership.tenant_id, user=membership.user, role=Role.REQUESTER)
-    return with_list_relations(
-        visible_tickets(viewer).filter(status__in=statuses).order_by("-updated_at", "-pk"),
-        membership.tenant_id,
-    )
+    tickets = visible_tickets(viewer).filter(status__in=statuses)
+    if text:
+        tickets = apply_filters(tickets, QueueFilters(text=text), viewer=viewer)
+    return with_list_relations(tickets.order_by("-updated_at", "-pk"), membership.tenant_id)
 
 
 def requester_ticket_counts(*, membership: Membership) -> dict[str, int]:

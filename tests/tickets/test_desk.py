@@ -687,7 +687,7 @@ def test_an_in_place_edit_with_htmx_answers_with_the_regions(world, agent_client
     ):
         assert f'id="{region}"' in body
     assert "<html" not in body
-    assert body.count('hx-swap-oob="true"') == 8  # with the SLA panel
+    assert body.count('hx-swap-oob="true"') == 9  # with the SLA and knowledge-base panels
     assert 'id="ticket-reply"' not in body  # a half-written reply survives
     assert "P3 Moderate" in body  # impact 1 x urgency 3
     bad = agent_client.post(

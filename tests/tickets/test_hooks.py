@@ -36,6 +36,8 @@ def test_every_subscription_is_listed_in_the_order_it_runs():
     # The apps' subscriptions, pinned: a new one is a decision, not an accident.
     assert [(r.name, r.order, r.phase) for r in hooks.receivers()] == [
         ("sla.clocks", 10, Phase.IN_TRANSACTION),
+        ("search.tickets", 50, Phase.IN_TRANSACTION),
+        ("kb.deflections", 60, Phase.AFTER_COMMIT),
     ]
 
 

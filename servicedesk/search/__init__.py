@@ -1,0 +1,1 @@
+"""The search layer every app searches through; see ``servicedesk.search.engine``."""
