@@ -416,6 +416,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "LevelEnum": "tickets.models.Level",
         "ClockStateEnum": "slo.models.ClockState",
+        "StatusEnum": "tickets.models.Status",
+        "KindEnum": "tickets.models.TicketKind",
+        "ServiceKindEnum": "catalog.models.Service.Kind",
+        "ServiceStatusEnum": "catalog.models.ServiceStatus",
+        "CatalogItemStatusEnum": "catalog.models.ItemStatus",
     },
 }
 
