@@ -20,3 +20,6 @@ class KbConfig(AppConfig):
         contributions.register()
         # After the tickets: the demo links some of them.
         registry.register_demo_seeder("kb", order=40, seed=seed_demo_articles)
+        registry.staff_areas.register(
+            registry.StaffArea(name="kb", order=10, label="Knowledge base", url_name="kb:desk_list")
+        )

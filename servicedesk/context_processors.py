@@ -1,5 +1,5 @@
 """What the base layout needs on every page: the tenant, role and switcher,
-and the sections of the tenant admin that the apps registered."""
+the staff areas and the sections of the tenant admin that the apps registered."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from servicedesk.registry import admin_sections
+from servicedesk.registry import admin_sections, staff_areas
 from servicedesk.selectors import memberships_for_user
 
 
@@ -23,6 +23,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "current_membership": getattr(request, "membership", None),
         "current_area": getattr(request, "area", None),
         "admin_sections": admin_sections,
+        "staff_areas": staff_areas,
         "switcher_memberships": memberships
         if memberships is not None
         else memberships_for_user(user),

@@ -129,6 +129,24 @@ def register_admin_section(name: str, *, order: int, label: str, url_name: str) 
     admin_sections.register(AdminSection(name=name, order=order, label=label, url_name=url_name))
 
 
+# --- The top bar's areas ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaffArea:
+    """An area of the top bar beside the desk, for agents and up (the
+    knowledge base): its label and the URL name of its first page,
+    reversed with the tenant's slug."""
+
+    name: str
+    order: int
+    label: str
+    url_name: str
+
+
+staff_areas: Registry[StaffArea] = Registry("staff area")
+
+
 @dataclass(frozen=True)
 class MemberPanel:
     """A card on the admin's member page that another app owns (the SLA
