@@ -210,11 +210,20 @@ class _AdminViewSet(  # type: ignore[misc]
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
 
-    def _object_id(self) -> int:
+    not_found = "Not found"
+
+    def get_object(self) -> Any:
+        """The tenant's object of the URL's id; the same 404 for a foreign,
+        an unknown and a malformed one."""
         value = str(self.kwargs[self.lookup_url_kwarg or "pk"])
-        if not value.isdigit() or len(value) > 12:
-            raise Http404("Not found")
-        return int(value)
+        found = (
+            self.tenant_queryset().filter(pk=int(value)).first()
+            if value.isdigit() and len(value) <= 12
+            else None
+        )
+        if found is None:
+            raise Http404(self.not_found)
+        return found
 
 
 @extend_schema(tags=["catalog admin"])
@@ -225,15 +234,10 @@ class AdminServiceViewSet(_AdminViewSet):
     serializer_class = AdminServiceSerializer
     lookup_url_kwarg = "service_id"
     ordering = ("name", "pk")
+    not_found = "No such service"
 
     def tenant_queryset(self) -> QuerySet[Service]:
         return Service.objects.for_tenant(self.membership.tenant_id).select_related("owner_team")
-
-    def get_object(self) -> Service:
-        service = self.tenant_queryset().filter(pk=self._object_id()).first()
-        if service is None:
-            raise Http404("No such service")
-        return service
 
     @extend_schema(responses={201: AdminServiceSerializer}, summary="Add a service")
     def create(self, request: Request) -> Response:
@@ -258,17 +262,12 @@ class AdminItemViewSet(_AdminViewSet):
     serializer_class = AdminItemSerializer
     lookup_url_kwarg = "item_id"
     ordering = ("category", "name", "pk")
+    not_found = "No such catalog item"
 
     def tenant_queryset(self) -> QuerySet[CatalogItem]:
         return CatalogItem.objects.for_tenant(self.membership.tenant_id).select_related(
             "service", "team"
         )
-
-    def get_object(self) -> CatalogItem:
-        item = self.tenant_queryset().filter(pk=self._object_id()).first()
-        if item is None:
-            raise Http404("No such catalog item")
-        return item
 
     @extend_schema(responses={201: AdminItemSerializer}, summary="Add a catalog item")
     def create(self, request: Request) -> Response:

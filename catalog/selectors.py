@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from catalog.models import CatalogItem, ItemStatus, Order, Visibility
+from catalog.models import CatalogItem, ItemStatus, Order, ServiceStatus, Visibility
 from servicedesk.models import Membership, User
 
 
@@ -20,7 +20,7 @@ def orderable_items(membership: Membership) -> QuerySet[CatalogItem]:
         items = items.filter(visibility=Visibility.REQUESTERS).filter(
             Q(service__isnull=True) | Q(service__visibility=Visibility.REQUESTERS)
         )
-    return items.exclude(service__status="retired")
+    return items.exclude(service__status=ServiceStatus.RETIRED)
 
 
 def get_orderable_item(membership: Membership, item_id: int) -> CatalogItem:

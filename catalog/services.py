@@ -37,6 +37,15 @@ ITEM_FIELDS = frozenset(
 )
 
 
+def _refuse_taken_name(model: type[CatalogItem] | type[Service], row: Any, what: str) -> None:
+    """Names are unique in a tenant, whatever their case."""
+    taken = model.objects.for_tenant(row.tenant_id).filter(name__iexact=row.name)
+    if row.pk is not None:
+        taken = taken.exclude(pk=row.pk)
+    if taken.exists():
+        raise ValidationError({"name": f"{what} of this name exists."})
+
+
 def _check_item(item: CatalogItem) -> None:
     try:
         formschema.parse_schema(item.form_schema)
@@ -46,13 +55,7 @@ def _check_item(item: CatalogItem) -> None:
         if value is not None and value.tenant_id != item.tenant_id:
             raise ValidationError({name: "Choose one of this organisation's."})
     item.full_clean(exclude=["tenant", "service", "team"], validate_unique=False)
-    duplicate = (
-        CatalogItem.objects.for_tenant(item.tenant_id)
-        .filter(name__iexact=item.name)
-        .exclude(pk=item.pk)
-    )
-    if duplicate.exists():
-        raise ValidationError({"name": "An item of this name exists."})
+    _refuse_taken_name(CatalogItem, item, "An item")
 
 
 @transaction.atomic
@@ -91,8 +94,7 @@ def service_create(*, tenant: Tenant, owner_team: Team | None = None, **fields: 
     if owner_team is not None and owner_team.tenant_id != tenant.pk:
         raise ValidationError({"owner_team": "Choose one of this organisation's teams."})
     service.full_clean(exclude=["tenant", "owner_team"], validate_unique=False)
-    if Service.objects.for_tenant(tenant).filter(name__iexact=service.name).exists():
-        raise ValidationError({"name": "A service of this name exists."})
+    _refuse_taken_name(Service, service, "A service")
     service.save()
     return service
 
@@ -114,13 +116,7 @@ def service_update(*, service: Service, **changes: Any) -> Service:
     if owner is not None and owner.tenant_id != service.tenant_id:
         raise ValidationError({"owner_team": "Choose one of this organisation's teams."})
     service.full_clean(exclude=["tenant", "owner_team"], validate_unique=False)
-    duplicate = (
-        Service.objects.for_tenant(service.tenant_id)
-        .filter(name__iexact=service.name)
-        .exclude(pk=service.pk)
-    )
-    if duplicate.exists():
-        raise ValidationError({"name": "A service of this name exists."})
+    _refuse_taken_name(Service, service, "A service")
     service.save()
     return service
 
